@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// Subcommand registration. Each subcommand lives in its own cmd_<name>.cpp with an
+// add_<name>_command() that declares its options on a CLI11 subcommand and returns the code
+// that runs it. main.cpp → run() parses and runs the one the user chose.
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "app/input.hpp"
+
+namespace vmtune::app {
+
+struct Context {
+  GlobalOptions global;
+  std::atomic<bool> stop{false};  ///< set by SIGINT/SIGTERM
+};
+
+using Runner = std::function<int(Context&)>;
+struct CommandTable {
+  std::vector<std::pair<CLI::App*, Runner>> entries;
+  void add(CLI::App* sub, Runner run) { entries.emplace_back(sub, std::move(run)); }
+};
+
+void add_collect_command(CLI::App& app, CommandTable& table);
+void add_snapshot_command(CLI::App& app, CommandTable& table);
+
+/// Parses argv and runs the chosen subcommand; returns the process exit code.
+int run(int argc, char** argv);
+
+/// Opens the input named by the global options, printing the error (and returning false) if
+/// it cannot be opened.
+bool open_input_or_report(const Context& ctx, std::optional<Input>& out);
+
+/// True when stderr is a terminal (progress lines) / stdout is a terminal honouring NO_COLOR.
+bool stderr_is_tty();
+bool stdout_wants_color();
+
+/// Writes `text` to `path` atomically, or to stdout when path is empty or "-".
+int write_output(const std::string& path, const std::string& text);
+
+}  // namespace vmtune::app

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "json/sample_json.hpp"
+
+#include <cmath>
+#include <limits>
+#include <optional>
+
+NLOHMANN_JSON_NAMESPACE_BEGIN
+template <typename T>
+struct adl_serializer<std::optional<T>> {
+  template <typename J>
+  static void to_json(J& j, const std::optional<T>& v) {
+    if (v) {
+      j = *v;
+    } else {
+      j = nullptr;
+    }
+  }
+  template <typename J>
+  static void from_json(const J& j, std::optional<T>& v) {
+    if (j.is_null()) {
+      v.reset();
+    } else {
+      v = j.template get<T>();
+    }
+  }
+};
+NLOHMANN_JSON_NAMESPACE_END
+
+namespace vmtune::model {
+// Field lists: one place per type, used for both directions.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PsiLine, avg10, avg60, avg300, total_us)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Psi, some, full)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Zone, node, name, free, boost, min, low, high,
+                                                spanned, present, managed, cma, protection, stats,
+                                                node_stats, node_unreclaimable)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Thp, enabled, defrag, shmem_enabled,
+                                                hpage_pmd_size, use_zero_page, khugepaged,
+                                                per_size)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HugePagePool, page_size, nr, free, resv, surplus,
+                                                overcommit)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NumaNode, id, meminfo, numastat, distance, cpulist,
+                                                hugepages)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Numa, online, nodes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SwapDevice, filename, type, size, used, priority)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Cgroup, path, current, peak, max, high, low, min,
+                                                swap_current, swap_max, stat, events, pressure)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Cgroups, layout, v2_mount, self_path, groups)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Process, pid, ppid, comm, cmdline, state, minflt,
+                                                majflt, vm_rss, rss_anon, rss_file, rss_shmem,
+                                                vm_pte, vm_swap, hugetlb, anon_huge_pages, pss,
+                                                swap_pss, cgroup)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HostInfo, hostname, kernel_release, arch,
+                                                page_size, cpus, clk_tck, time_unix_ms,
+                                                vmtune_version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Unavailable, source, path, line, field, reason)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Log2Histogram, unit, slots, count, sum, max)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProbeStatus, name, attached, mode, reason)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessStall, pid, comm, cgroup_id, count,
+                                                total_us, max_us, pages)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OomKill, time_unix_ms, pid, comm, total_vm,
+                                                anon_rss, file_rss, shmem_rss, pgtables,
+                                                oom_score_adj)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BpfStats, duration_s, probes, histograms, top,
+                                                counters, oom_kills)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PgInstance, postmaster_pid, data_dir, port,
+                                                socket_dir, backend_pids, segment_size,
+                                                segment_backing, page_tables_total,
+                                                rss_shmem_total, settings, stats,
+                                                page_cache_overlap, relation_bytes_sampled)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PostgresFacts, instances)
+}  // namespace vmtune::model
+
+namespace vmtune::json {
+namespace {
+
+template <typename T, typename F>
+Json section(const model::Source<T>& src, F&& convert) {
+  if (!src.value) return nullptr;
+  return convert(*src.value);
+}
+
+template <typename T>
+Json plain(const model::Source<T>& src) {
+  return section(src, [](const T& v) { return Json(v); });
+}
+
+Json number_or_null(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  return v;
+}
+
+}  // namespace
+
+Json host_to_json(const model::HostInfo& host) { return Json(host); }
+model::HostInfo host_from_json(const Json& j) { return j.get<model::HostInfo>(); }
+Json bpf_to_json(const model::BpfStats& stats) { return Json(stats); }
+model::BpfStats bpf_from_json(const Json& j) { return j.get<model::BpfStats>(); }
+Json postgres_to_json(const model::PostgresFacts& facts) { return Json(facts); }
+model::PostgresFacts postgres_from_json(const Json& j) { return j.get<model::PostgresFacts>(); }
+
+Json rates_to_json(const model::Rates& r) {
+  Json j;
+  j["interval_s"] = r.interval_s;
+  Json vm = Json::object();
+  for (const auto& [k, v] : r.vmstat) vm[k + "_per_sec"] = number_or_null(v);
+  j["vmstat"] = std::move(vm);
+  Json psi = Json::object();
+  psi["some_total_us_per_sec"] = r.psi_some_us_per_sec ? number_or_null(*r.psi_some_us_per_sec) : Json();
+  psi["full_total_us_per_sec"] = r.psi_full_us_per_sec ? number_or_null(*r.psi_full_us_per_sec) : Json();
+  j["psi"] = std::move(psi);
+  Json cg = Json::object();
+  for (const auto& [path, m] : r.cgroup_events) {
+    Json e = Json::object();
+    for (const auto& [k, v] : m) e[k + "_per_sec"] = number_or_null(v);
+    cg[path] = std::move(e);
+  }
+  j["cgroups"] = std::move(cg);
+  Json procs = Json::object();
+  for (const auto& [pid, pr] : r.processes) {
+    procs[std::to_string(pid)] = Json{{"minflt_per_sec", number_or_null(pr.minflt_per_sec)},
+                                      {"majflt_per_sec", number_or_null(pr.majflt_per_sec)}};
+  }
+  j["processes"] = std::move(procs);
+  return j;
+}
+
+Json sample_sections_to_json(const model::Sample& s) {
+  Json j;
+  j["schema"] = kSchemaVersion;
+  j["kernel"] = host_to_json(s.host);
+  j["meminfo"] = section(s.meminfo, [](const model::MemInfo& m) { return Json(m.fields); });
+  j["vmstat"] = section(s.vmstat, [](const model::VmStat& m) { return Json(m.counters); });
+  j["sysctl"] = section(s.sysctl, [](const model::Sysctl& m) { return Json(m.values); });
+  j["thp"] = plain(s.thp);
+  j["hugepages"] = plain(s.hugepages);
+  j["psi"] = plain(s.psi);
+  j["zones"] = plain(s.zones);
+  j["buddyinfo"] = section(s.buddyinfo, [](const std::vector<model::BuddyZone>& zones) {
+    Json arr = Json::array();
+    for (const auto& z : zones) {
+      arr.push_back(Json{{"node", z.node},
+                         {"zone", z.zone},
+                         {"free_blocks", z.free_blocks},
+                         {"unusable_free_index", model::unusable_free_index(z.free_blocks)}});
+    }
+    return arr;
+  });
+  j["numa"] = plain(s.numa);
+  j["swaps"] = plain(s.swaps);
+  j["cgroups"] = plain(s.cgroups);
+  j["processes"] = plain(s.processes);
+  j["bpf"] = plain(s.bpf);
+  j["postgres"] = plain(s.postgres);
+  j["unavailable"] = Json(s.unavailable);
+  return j;
+}
+
+Json snapshot_to_json(const model::Snapshot& snap) {
+  Json j = sample_sections_to_json(snap.current);
+  j["rates"] = snap.rates ? rates_to_json(*snap.rates) : Json();
+  return j;
+}
+
+}  // namespace vmtune::json

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "present/format.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace vmtune::present {
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string bytes(std::uint64_t n) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (n < 1024) return std::to_string(n) + " B";
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 6) {
+    v /= 1024;
+    ++u;
+  }
+  return fixed(v, v < 10 ? 2 : (v < 100 ? 1 : 0)) + " " + kUnits[u];
+}
+
+std::string rate(double per_sec) {
+  if (std::fabs(per_sec) >= 100) return fixed(per_sec, 0) + "/s";
+  return fixed(per_sec, 2) + "/s";
+}
+
+std::string duration_us(double us) {
+  if (us < 1000) return fixed(us, 0) + " µs";
+  if (us < 1e6) return fixed(us / 1000, us < 1e4 ? 2 : 1) + " ms";
+  return fixed(us / 1e6, 2) + " s";
+}
+
+std::string percent(double fraction) { return fixed(fraction * 100, 1) + "%"; }
+
+}  // namespace vmtune::present

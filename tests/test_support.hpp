@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// Shared test helpers: where fixtures are, reading expected.json, skipping cleanly when the
+// team's ../shared/fixtures is not beside the clone (a user's clone has none).
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace vmtune::test {
+
+/// ../shared/fixtures (or $VMTUNE_SHARED_FIXTURES).
+inline std::filesystem::path shared_fixtures() {
+  if (const char* env = std::getenv("VMTUNE_SHARED_FIXTURES"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  return VMTUNE_SHARED_FIXTURES;
+}
+
+/// tests/data: fixture trees the project carries itself.
+inline std::filesystem::path test_data() { return VMTUNE_TEST_DATA; }
+
+inline std::filesystem::path vmtune_binary() { return VMTUNE_BINARY; }
+
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// The parsed shared expected.json, or null when absent.
+inline const nlohmann::json& shared_expected() {
+  static const nlohmann::json j = [] {
+    const auto p = shared_fixtures() / "expected.json";
+    if (!std::filesystem::exists(p)) return nlohmann::json();
+    return nlohmann::json::parse(slurp(p));
+  }();
+  return j;
+}
+
+inline bool running_as_root() { return ::geteuid() == 0; }
+
+}  // namespace vmtune::test
+
+/// Skips the test when ../shared/fixtures is absent (one-line reason).
+#define VMTUNE_REQUIRE_SHARED_FIXTURES()                                                  \
+  do {                                                                                     \
+    if (!std::filesystem::exists(::vmtune::test::shared_fixtures() / "expected.json")) {  \
+      GTEST_SKIP() << "shared fixtures not present at " << ::vmtune::test::shared_fixtures(); \
+    }                                                                                      \
+  } while (0)
+
+#define VMTUNE_REQUIRE_ROOT()                                        \
+  do {                                                               \
+    if (!::vmtune::test::running_as_root()) GTEST_SKIP() << "needs root"; \
+  } while (0)
