@@ -4,13 +4,14 @@
 
 repo_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
 
-# build_tree DIR [cmake args...]: configures DIR if needed, then builds what changed.
+# build_tree DIR TARGET [cmake args...]: configures DIR if needed, then builds TARGET ("all" for
+# everything); ninja rebuilds only what changed.
 build_tree() {
-  local dir=$1; shift
+  local dir=$1 target=$2; shift 2
   local root; root=$(repo_root)
   if [ ! -f "$dir/build.ninja" ]; then
     cmake -S "$root" -B "$dir" -G Ninja "$@" >"$dir.configure.log" 2>&1 || {
       cat "$dir.configure.log" >&2; return 1; }
   fi
-  cmake --build "$dir" --parallel "$(nproc)"
+  cmake --build "$dir" --parallel "$(nproc)" --target "$target"
 }

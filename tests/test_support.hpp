@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <cstdlib>
 #include <filesystem>
@@ -48,6 +51,29 @@ inline const nlohmann::json& shared_expected() {
 }
 
 inline bool running_as_root() { return ::geteuid() == 0; }
+
+struct CommandResult {
+  int exit_code = -1;   ///< exit status, or 128+signal
+  std::string out;      ///< standard output
+};
+
+/// Runs a shell command line, capturing stdout (stderr goes to `stderr_file` when given).
+inline CommandResult run_command(const std::string& cmd, const std::string& stderr_file = {}) {
+  CommandResult r;
+  const std::string full = cmd + (stderr_file.empty() ? "" : " 2>" + stderr_file);
+  FILE* p = ::popen(full.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = ::pclose(p);
+  if (WIFEXITED(st)) {
+    r.exit_code = WEXITSTATUS(st);
+  } else if (WIFSIGNALED(st)) {
+    r.exit_code = 128 + WTERMSIG(st);
+  }
+  return r;
+}
 
 }  // namespace vmtune::test
 

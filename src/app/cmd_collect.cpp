@@ -5,6 +5,7 @@
 
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
+#include "app/postgres_hook.hpp"
 #include "json/sample_json.hpp"
 #include "ui/report/collect_text.hpp"
 
@@ -16,6 +17,7 @@ struct CollectArgs {
   double interval = 0;
   int count = 1;
   bool no_processes = false;
+  PgOptions pg;
   std::string output;
 };
 
@@ -36,6 +38,11 @@ void add_collect_command(CLI::App& app, CommandTable& table) {
                   "Number of reports (JSON: one document per line when more than one)")
       ->check(CLI::Range(1, 1000000));
   sub->add_flag("--no-processes", args->no_processes, "Skip the per-process scan");
+  sub->add_option("--pg", args->pg.conninfo,
+                  "libpq connection string for PostgreSQL (default: the PG* environment, else "
+                  "each discovered server's socket)")
+      ->type_name("CONNINFO");
+  sub->add_flag("--no-pg", args->pg.disabled, "Skip PostgreSQL discovery and connection");
   sub->add_option("-o,--output", args->output, "Write to FILE (atomically) instead of stdout");
   table.add(sub, [args](Context& ctx) -> int {
     std::optional<Input> input;
@@ -60,6 +67,7 @@ void add_collect_command(CLI::App& app, CommandTable& table) {
     if (!input->live()) {
       auto all = input->sample(0, 1, opt);
       apply_snapshot_extras(*input, all.back());
+      attach_postgres_to_sample(ctx, *input, all.back(), args->pg);
       std::optional<model::Sample> before;
       if (all.size() > 1) before = all[all.size() - 2];
       emit(model::make_snapshot(all.back(), std::move(before)));
@@ -67,6 +75,7 @@ void add_collect_command(CLI::App& app, CommandTable& table) {
       for (int i = 0; i < samples && !ctx.stop.load(); ++i) {
         if (i > 0 && !wait_interval(args->interval, {}, &ctx.stop)) break;
         auto s = input->sample_one(opt);
+        attach_postgres_to_sample(ctx, *input, s, args->pg);
         if (with_rates && !prev) {
           prev = std::move(s);
           continue;

@@ -6,7 +6,9 @@
 
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
+#include "app/postgres_hook.hpp"
 #include "core/escape.hpp"
+#include "json/sample_json.hpp"
 #include "snapshot/snapshot.hpp"
 
 namespace vmtune::app {
@@ -16,6 +18,7 @@ struct SnapshotArgs {
   std::string output;
   double window = 3;
   bool redact = false;
+  PgOptions pg;
 };
 
 }  // namespace
@@ -31,6 +34,11 @@ void add_snapshot_command(CLI::App& app, CommandTable& table) {
   sub->add_option("-w,--window", args->window, "Seconds between the two readings")
       ->check(CLI::Range(0.0, 3600.0));
   sub->add_flag("--redact", args->redact, "Leave out process command lines and the host name");
+  sub->add_option("--pg", args->pg.conninfo,
+                  "libpq connection string for PostgreSQL (default: the PG* environment, else "
+                  "each discovered server's socket)")
+      ->type_name("CONNINFO");
+  sub->add_flag("--no-pg", args->pg.disabled, "Leave PostgreSQL out of the snapshot");
   table.add(sub, [args](Context& ctx) -> int {
     std::optional<Input> input;
     if (!open_input_or_report(ctx, input)) return kExitInput;
@@ -69,6 +77,14 @@ void add_snapshot_command(CLI::App& app, CommandTable& table) {
                                                   sample.host.time_unix_ms});
     }
     json::Json extras = json::Json::object();
+    if (!args->pg.disabled) {
+      // PostgreSQL facts (discovery, connection, page cache) go into the snapshot as data, so
+      // an offline audit of the file reasons about the database as well.
+      model::Sample pg_sample;
+      pg_sample.host = host;
+      attach_postgres_to_sample(ctx, *input, pg_sample, args->pg);
+      if (pg_sample.postgres.value) extras["postgres"] = json::postgres_to_json(*pg_sample.postgres.value);
+    }
     snapshot::WriteOptions wopt;
     wopt.redact = args->redact;
     if (auto st = snapshot::write_snapshot(args->output, host, captured, extras, wopt); !st) {

@@ -29,6 +29,8 @@ struct CommandTable {
 
 void add_collect_command(CLI::App& app, CommandTable& table);
 void add_snapshot_command(CLI::App& app, CommandTable& table);
+void add_audit_command(CLI::App& app, CommandTable& table);
+void add_trace_command(CLI::App& app, CommandTable& table);
 
 /// Parses argv and runs the chosen subcommand; returns the process exit code.
 int run(int argc, char** argv);

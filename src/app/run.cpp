@@ -89,6 +89,8 @@ int run(int argc, char** argv) {
   CommandTable table;
   add_collect_command(app, table);
   add_snapshot_command(app, table);
+  add_audit_command(app, table);
+  add_trace_command(app, table);
 
   try {
     app.parse(argc, argv);

@@ -7,7 +7,19 @@
 #include <chrono>
 #include <ctime>
 
+#include "collect/buddyinfo.hpp"
+#include "collect/cgroups.hpp"
+#include "collect/hugepages.hpp"
 #include "collect/meminfo.hpp"
+#include "collect/numa.hpp"
+#include "collect/processes.hpp"
+#include "collect/psi.hpp"
+#include "collect/swaps.hpp"
+#include "collect/sysctl.hpp"
+#include "collect/sysctl_conf.hpp"
+#include "collect/thp.hpp"
+#include "collect/vmstat.hpp"
+#include "collect/zoneinfo.hpp"
 #include "core/parse.hpp"
 #include "core/version.hpp"
 
@@ -66,6 +78,18 @@ model::Sample collect_sample(const core::RootFs& fs, const CollectOptions& optio
   s.monotonic_s = options.monotonic_s ? *options.monotonic_s : monotonic_seconds();
   // One call per source; each fills its section and appends to s.unavailable.
   read_meminfo(fs, s);
+  read_vmstat(fs, s);
+  read_zoneinfo(fs, s);
+  read_buddyinfo(fs, s);
+  read_psi(fs, s);
+  read_sysctl(fs, s);
+  read_sysctl_conf(fs, s);
+  read_swaps(fs, s);
+  read_thp(fs, s);
+  read_hugepages(fs, s);
+  read_numa(fs, s);
+  if (options.cgroups) read_cgroups(fs, s);
+  if (options.processes) read_processes(fs, s, options.smaps_rollup);
   (void)options;
   return s;
 }

@@ -16,12 +16,14 @@ namespace {
 constexpr const char* kLiveProc = "/proc";
 constexpr const char* kLiveSys = "/sys";
 constexpr const char* kLiveEtc = "/etc";
+constexpr const char* kLiveRoot = "/";
 
 const char* logical_prefix(Tree tree) noexcept {
   switch (tree) {
     case Tree::proc: return kLiveProc;
     case Tree::sys: return kLiveSys;
     case Tree::etc: return kLiveEtc;
+    case Tree::root: return "";  // logical("usr/lib/x") is "/usr/lib/x"
   }
   return "";
 }
@@ -67,13 +69,14 @@ ErrorKind error_kind_from_errno(int err) noexcept {
   }
 }
 
-RootFs::RootFs() : proc_(kLiveProc), sys_(kLiveSys), etc_(kLiveEtc) {}
+RootFs::RootFs() : proc_(kLiveProc), sys_(kLiveSys), etc_(kLiveEtc), root_(kLiveRoot) {}
 
 RootFs RootFs::under(const std::filesystem::path& dir) {
   RootFs fs;
   fs.proc_ = dir / "proc";
   fs.sys_ = dir / "sys";
   fs.etc_ = dir / "etc";
+  fs.root_ = dir;
   return fs;
 }
 
@@ -82,6 +85,7 @@ void RootFs::set_root(Tree tree, std::filesystem::path dir) {
     case Tree::proc: proc_ = std::move(dir); break;
     case Tree::sys: sys_ = std::move(dir); break;
     case Tree::etc: etc_ = std::move(dir); break;
+    case Tree::root: root_ = std::move(dir); break;
   }
 }
 
@@ -90,21 +94,26 @@ const std::filesystem::path& RootFs::root(Tree tree) const noexcept {
     case Tree::proc: return proc_;
     case Tree::sys: return sys_;
     case Tree::etc: break;
+    case Tree::root: return root_;
   }
   return etc_;
 }
 
 bool RootFs::is_live() const noexcept {
-  return proc_ == kLiveProc && sys_ == kLiveSys && etc_ == kLiveEtc;
+  return proc_ == kLiveProc && sys_ == kLiveSys && etc_ == kLiveEtc && root_ == kLiveRoot;
 }
 
 std::string RootFs::logical(Tree tree, std::string_view rel) const {
-  std::string out = logical_prefix(tree);
+  // Built with append() rather than operator+=: GCC 12 reports a false -Wrestrict on the
+  // latter at -O2 (GCC PR 105329).
+  const std::string_view prefix = logical_prefix(tree);
   rel = strip_slash(rel);
-  if (!rel.empty()) {
-    out += '/';
-    out += rel;
-  }
+  if (rel.empty()) return prefix.empty() ? std::string("/") : std::string(prefix);
+  std::string out;
+  out.reserve(prefix.size() + 1 + rel.size());
+  out.append(prefix.data(), prefix.size());
+  out.push_back('/');
+  out.append(rel.data(), rel.size());
   return out;
 }
 
@@ -116,11 +125,21 @@ std::filesystem::path RootFs::real(Tree tree, std::string_view rel) const {
 
 Result<std::string> RootFs::read_text(Tree tree, std::string_view rel,
                                       std::size_t max_bytes) const {
+  if (replay_failures_) {
+    const auto it = replay_failures_->find(logical(tree, rel));
+    if (it != replay_failures_->end()) {
+      return make_error(it->second.first, it->first, it->second.second);
+    }
+  }
   const auto path = real(tree, rel);
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     const int err = errno;
-    return make_error(error_kind_from_errno(err), logical(tree, rel), std::strerror(err));
+    const auto kind = error_kind_from_errno(err);
+    if (record_ && kind != ErrorKind::missing) {
+      record_->failed_reads[logical(tree, rel)] = {kind, std::strerror(err)};
+    }
+    return make_error(kind, logical(tree, rel), std::strerror(err));
   }
   std::string out;
   char buf[16384];
@@ -129,7 +148,11 @@ Result<std::string> RootFs::read_text(Tree tree, std::string_view rel,
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
-      return make_error(error_kind_from_errno(err), logical(tree, rel), std::strerror(err));
+      const auto kind = error_kind_from_errno(err);
+      if (record_ && kind != ErrorKind::missing) {
+        record_->failed_reads[logical(tree, rel)] = {kind, std::strerror(err)};
+      }
+      return make_error(kind, logical(tree, rel), std::strerror(err));
     }
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));

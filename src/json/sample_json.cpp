@@ -53,20 +53,50 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Process, pid, ppid, comm, cmdlin
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HostInfo, hostname, kernel_release, arch,
                                                 page_size, cpus, clk_tck, time_unix_ms,
                                                 vmtune_version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SysctlAssignment, file, line, key, value,
+                                                ignore_errors)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SysctlConf, files, masked, assignments,
+                                                proc_sys_read_only, container)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Unavailable, source, path, line, field, reason)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Log2Histogram, unit, slots, count, sum, max)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProbeStatus, name, attached, mode, reason)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessStall, pid, comm, cgroup_id, count,
-                                                total_us, max_us, pages)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProbeStatus, name, attached, mode, reason, events,
+                                                notes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessStall, pid, comm, cgroup_id, cgroup, count,
+                                                total_us, max_us, pages, order, latency_slots)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StallEvent, kind, time_unix_ms, pid, tid, comm,
+                                                cgroup_id, latency_us, pages, order, status,
+                                                detail)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OomKill, time_unix_ms, pid, comm, total_vm,
                                                 anon_rss, file_rss, shmem_rss, pgtables,
-                                                oom_score_adj)
+                                                oom_score_adj, uid, memcg_id, cgroup, trigger_pid,
+                                                trigger_comm)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FaultCounts, user_read, user_write, kernel_read,
+                                                kernel_write, total)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessFaults, pid, comm, cgroup_id, cgroup,
+                                                faults)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CgroupFaults, cgroup_id, cgroup, processes, faults)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BpfStats, duration_s, probes, histograms, top,
-                                                counters, oom_kills)
+                                                counters, oom_kills, slow_events,
+                                                slow_threshold_us, faults, cgroup_faults)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PgSegment, mapping, size, kernel_page_size, rss,
+                                                hugetlb, pmd_mapped, backing)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PgBufferCache, buffers_used, buffers_unused,
+                                                buffers_dirty, buffers_pinned, usagecount_avg,
+                                                usage_counts, method)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PgPageCache, files_total, bytes_total,
+                                                files_sampled, bytes_sampled, bytes_resident,
+                                                bytes_resident_estimate, truncated, elapsed_s,
+                                                method)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PgInstance, postmaster_pid, data_dir, port,
-                                                socket_dir, backend_pids, segment_size,
-                                                segment_backing, page_tables_total,
-                                                rss_shmem_total, settings, stats,
+                                                socket_dir, listen_address, status,
+                                                start_time_unix, user, backend_pids, segment,
+                                                segment_size, segment_backing, processes_counted,
+                                                page_tables_total, rss_shmem_total, hugetlb_total,
+                                                rss_anon_total, shmem_page_table_estimate,
+                                                connected, connection, connection_error,
+                                                server_version_num, settings, setting_values,
+                                                stats, buffercache, page_cache,
+                                                double_buffered_bytes, double_buffered_ratio,
                                                 page_cache_overlap, relation_bytes_sampled)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PostgresFacts, instances)
 }  // namespace vmtune::model
@@ -132,6 +162,7 @@ Json sample_sections_to_json(const model::Sample& s) {
   j["meminfo"] = section(s.meminfo, [](const model::MemInfo& m) { return Json(m.fields); });
   j["vmstat"] = section(s.vmstat, [](const model::VmStat& m) { return Json(m.counters); });
   j["sysctl"] = section(s.sysctl, [](const model::Sysctl& m) { return Json(m.values); });
+  j["sysctl_conf"] = plain(s.sysctl_conf);
   j["thp"] = plain(s.thp);
   j["hugepages"] = plain(s.hugepages);
   j["psi"] = plain(s.psi);

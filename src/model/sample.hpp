@@ -99,6 +99,30 @@ struct Sysctl {
   std::map<std::string, std::string> values;
 };
 
+/// One assignment in a sysctl.d file, in systemd-sysctl's apply order.
+struct SysctlAssignment {
+  std::string file;   ///< logical path, e.g. "/etc/sysctl.d/99-db.conf"; untrusted text
+  int line = 0;       ///< 1-based
+  std::string key;    ///< normalised to dots ("vm.swappiness"); may hold a glob ('*')
+  std::string value;  ///< trimmed text after '='; untrusted text
+  bool ignore_errors = false;  ///< the line had the "-key" prefix
+};
+
+/// What systemd-sysctl (and `sysctl --system`) apply at boot: /etc, /run, /usr/local/lib,
+/// /usr/lib and /lib sysctl.d/*.conf (same file name: the earlier directory masks the later),
+/// sorted by file name, then /etc/sysctl.conf. Later assignments win. Plus the facts that say
+/// whether sysctls can be changed from where vmtune runs.
+struct SysctlConf {
+  std::vector<std::string> files;         ///< logical paths, apply order
+  std::vector<std::string> masked;        ///< files hidden by a same-named file earlier
+  std::vector<SysctlAssignment> assignments;  ///< every assignment, apply order
+  /// /proc/sys is mounted read-only (/proc/self/mountinfo): usual inside containers.
+  std::optional<bool> proc_sys_read_only;
+  /// Container manager named by /run/systemd/container ("docker", "lxc", "podman"...) or
+  /// "podman" for /run/.containerenv; empty when neither exists.
+  std::string container;
+};
+
 /// /sys/kernel/mm/transparent_hugepage. Selected values (the bracketed word) plus raw files.
 struct Thp {
   std::string enabled;        ///< "always" | "madvise" | "never"
@@ -206,6 +230,7 @@ struct Sample {
   Source<std::vector<BuddyZone>> buddyinfo;
   Source<Psi> psi;
   Source<Sysctl> sysctl;
+  Source<SysctlConf> sysctl_conf;  ///< sysctl.d files (provenance) and container facts
   Source<Thp> thp;
   Source<std::vector<HugePagePool>> hugepages;
   Source<Numa> numa;

@@ -28,11 +28,19 @@ struct EntryPtr {
   ~EntryPtr() { archive_entry_free(e); }
 };
 
+ErrorKind error_kind_from_string(const std::string& s) {
+  for (const auto k : {ErrorKind::missing, ErrorKind::permission_denied, ErrorKind::parse_error,
+                       ErrorKind::unsupported, ErrorKind::io_error, ErrorKind::invalid_argument}) {
+    if (s == core::to_string(k)) return k;
+  }
+  return ErrorKind::io_error;
+}
+
 bool is_cmdline(const std::string& logical) {
   return logical.size() > 8 && logical.compare(logical.size() - 8, 8, "/cmdline") == 0;
 }
 bool is_hostname(const std::string& logical) {
-  return logical == "/proc/sys/kernel/hostname" || logical == "/etc/hostname";
+  return logical == "/proc/sys/kernel/hostname" || logical == "/etc/hostname";  // lint:logical-path
 }
 
 // Archive member name for a logical path inside sample dir `dir`: "s0" + "/proc/meminfo".
@@ -145,7 +153,16 @@ core::Result<Opened> open_snapshot_dir(const std::filesystem::path& dir, Opened 
         return make_error(ErrorKind::parse_error, "meta.json", "unsafe sample dir " + sub, 0,
                           "samples.dir");
       }
-      opened.trees.push_back(core::RootFs::under(dir / sub));
+      auto tree = core::RootFs::under(dir / sub);
+      if (s.contains("failed_reads") && s["failed_reads"].is_object()) {
+        std::map<std::string, std::pair<ErrorKind, std::string>> failures;
+        for (const auto& [path, err] : s["failed_reads"].items()) {
+          failures[path] = {error_kind_from_string(err.value("kind", "")),
+                            err.value("message", std::string("failed when captured"))};
+        }
+        tree.replay_failures(std::move(failures));
+      }
+      opened.trees.push_back(std::move(tree));
       opened.monotonic_s.push_back(s.value("monotonic_s", 0.0));
       opened.time_unix_ms.push_back(s.value("time_unix_ms", std::int64_t{0}));
     }
@@ -172,9 +189,14 @@ core::Status write_snapshot(const std::filesystem::path& out, model::HostInfo ho
   meta["redacted"] = options.redact;
   meta["samples"] = json::Json::array();
   for (std::size_t i = 0; i < samples.size(); ++i) {
+    json::Json failed = json::Json::object();
+    for (const auto& [path, err] : samples[i].record.failed_reads) {
+      failed[path] = {{"kind", core::to_string(err.first)}, {"message", err.second}};
+    }
     meta["samples"].push_back({{"dir", "s" + std::to_string(i)},
                                {"monotonic_s", samples[i].monotonic_s},
-                               {"time_unix_ms", samples[i].time_unix_ms}});
+                               {"time_unix_ms", samples[i].time_unix_ms},
+                               {"failed_reads", std::move(failed)}});
   }
   meta["extras"] = extras.is_null() ? json::Json::object() : extras;
 

@@ -4,6 +4,8 @@
 // window apart so rates replay offline.
 //
 //   meta.json          {"format": 1, "host": {...}, "redacted": bool,
+//                       (each sample also lists "failed_reads": {path: {kind, message}} so a
+//                       permission-denied file replays as such, not as missing)
 //                       "samples": [{"dir": "s0", "monotonic_s": …, "time_unix_ms": …}, …],
 //                       "extras": {"postgres": …, "bpf": …}}
 //   s0/proc/…, s0/sys/…, s0/etc/…   first reading

@@ -24,6 +24,65 @@ std::string get_bytes(const model::Counters& c, const char* key) {
   return it == c.end() ? "-" : present::bytes(it->second);
 }
 
+
+void render_postgres(std::ostringstream& out, const model::Source<model::PostgresFacts>& src) {
+  if (!src.value) {
+    if (src.state != model::SourceState::not_collected || !src.reason.empty()) {
+      out << state_line("postgres", src);
+    }
+    return;
+  }
+  if (src.value->instances.empty()) out << "postgres no server found\n";
+  for (const auto& i : src.value->instances) {
+    out << "postgres";
+    if (i.postmaster_pid > 0) out << " pid " << i.postmaster_pid;
+    if (!i.data_dir.empty()) out << "  data " << escape_text(i.data_dir);
+    if (i.port) out << "  port " << *i.port;
+    if (!i.socket_dir.empty()) out << "  socket " << escape_text(i.socket_dir);
+    if (i.postmaster_pid > 0) out << "  " << i.backend_pids.size() << " child process(es)";
+    out << "\n";
+    if (i.segment) {
+      out << "         shared segment " << present::bytes(i.segment->size) << " "
+          << escape_text(i.segment->mapping) << ": " << escape_text(i.segment->backing)
+          << " pages";
+      if (i.segment->hugetlb > 0) out << " (" << present::bytes(i.segment->hugetlb) << " hugetlb touched)";
+      out << "\n";
+    }
+    if (i.page_tables_total) {
+      out << "         page tables " << present::bytes(*i.page_tables_total) << " over "
+          << i.processes_counted << " processes  RssShmem " << present::bytes(i.rss_shmem_total.value_or(0))
+          << "  hugetlb " << present::bytes(i.hugetlb_total.value_or(0)) << "\n";
+    }
+    if (i.connected) {
+      auto setting = [&](const char* k) {
+        const auto it = i.settings.find(k);
+        return it == i.settings.end() ? std::string("-") : escape_text(it->second);
+      };
+      out << "         server " << setting("server_version") << "  shared_buffers "
+          << setting("shared_buffers") << "  huge_pages " << setting("huge_pages")
+          << "  shared_memory_size " << setting("shared_memory_size") << " ("
+          << setting("shared_memory_size_in_huge_pages") << " huge pages)  max_connections "
+          << setting("max_connections");
+      if (const auto it = i.stats.find("database.hit_ratio"); it != i.stats.end()) {
+        out << "  hit ratio " << present::percent(it->second);
+      }
+      out << "\n";
+    } else if (!i.connection_error.empty()) {
+      out << "         not connected: " << escape_text(i.connection_error) << "\n";
+    }
+    if (i.page_cache) {
+      const auto& pc = *i.page_cache;
+      out << "         page cache holds " << present::bytes(pc.bytes_resident_estimate) << " of "
+          << present::bytes(pc.bytes_total) << " relation files"
+          << (pc.truncated ? " (estimated from a sample)" : "");
+      if (i.double_buffered_bytes) {
+        out << "; double-buffered at most " << present::bytes(*i.double_buffered_bytes);
+        if (i.double_buffered_ratio) out << " (" << present::percent(*i.double_buffered_ratio) << " of shared_buffers)";
+      }
+      out << "\n";
+    }
+  }
+}
 }  // namespace
 
 std::string render_collect_text(const model::Snapshot& snap) {
@@ -153,6 +212,7 @@ std::string render_collect_text(const model::Snapshot& snap) {
   } else {
     out << state_line("processes", s.processes);
   }
+  render_postgres(out, s.postgres);
   if (snap.rates) {
     const auto& r = *snap.rates;
     out << "rates over " << present::fixed(r.interval_s, 2) << " s:";

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "collect/postgres/postgres.hpp"
+
+#include <algorithm>
+
+#include "collect/postgres/discovery.hpp"
+#include "collect/postgres/server.hpp"
+#include "collect/source_util.hpp"
+
+namespace vmtune::collect::postgres {
+namespace {
+
+constexpr const char* kSource = "postgres";
+
+/// The discovered instance a connection reached: same port, and the same data directory when
+/// the role may see it.
+model::PgInstance* match(std::vector<model::PgInstance>& instances, const model::PgInstance& conn) {
+  const auto port = conn.setting_values.find("port");
+  const auto dir = conn.settings.find("data_directory");
+  for (auto& inst : instances) {
+    if (dir != conn.settings.end() && !inst.data_dir.empty()) {
+      if (dir->second == inst.data_dir) return &inst;
+      continue;
+    }
+    if (port != conn.setting_values.end() && inst.port &&
+        static_cast<int>(port->second) == *inst.port) {
+      return &inst;
+    }
+  }
+  return nullptr;
+}
+
+void merge_connection(model::PgInstance& into, model::PgInstance&& from) {
+  into.connected = from.connected;
+  into.connection = std::move(from.connection);
+  into.connection_error = std::move(from.connection_error);
+  into.server_version_num = from.server_version_num;
+  into.settings = std::move(from.settings);
+  into.setting_values = std::move(from.setting_values);
+  into.stats = std::move(from.stats);
+  into.buffercache = std::move(from.buffercache);
+}
+
+}  // namespace
+
+void estimate_double_buffering(model::PgInstance& inst) {
+  inst.double_buffered_bytes.reset();
+  inst.double_buffered_ratio.reset();
+  if (!inst.page_cache) return;
+  inst.page_cache_overlap = inst.page_cache->bytes_resident_estimate;
+  inst.relation_bytes_sampled = inst.page_cache->bytes_sampled;
+  const auto sb = inst.setting_values.find("shared_buffers");
+  if (sb == inst.setting_values.end() || sb->second <= 0) return;
+  const double shared_buffers = sb->second;
+  double in_use = shared_buffers;
+  if (inst.buffercache) {
+    double block = 8192;
+    if (const auto bs = inst.setting_values.find("block_size"); bs != inst.setting_values.end()) {
+      block = bs->second;
+    }
+    in_use = static_cast<double>(inst.buffercache->buffers_used) * block;
+  }
+  const double overlap =
+      std::min(in_use, static_cast<double>(inst.page_cache->bytes_resident_estimate));
+  inst.double_buffered_bytes = static_cast<std::uint64_t>(overlap);
+  inst.double_buffered_ratio = overlap / shared_buffers;
+}
+
+void collect_postgres(const core::RootFs& fs, const PostgresOptions& options,
+                      model::Sample& sample) {
+  model::PostgresFacts facts;
+  facts.instances = discover_instances(fs, sample, fs.is_live());
+  // A captured tree is another machine: connect only when asked to explicitly.
+  const bool connect = options.connect && (fs.is_live() || options.conninfo.has_value());
+  if (connect) {
+    if (options.conninfo || pg_environment_set()) {
+      model::PgInstance conn;
+      query_server(options.conninfo.value_or(""), conn, sample.unavailable);
+      if (auto* inst = conn.connected ? match(facts.instances, conn) : nullptr) {
+        merge_connection(*inst, std::move(conn));
+      } else if (conn.connected || facts.instances.empty()) {
+        facts.instances.push_back(std::move(conn));  // a server not found in /proc (remote)
+      } else {
+        // Failed, and there are discovered instances: say so on the first one.
+        merge_connection(facts.instances.front(), std::move(conn));
+      }
+    } else {
+      for (auto& inst : facts.instances) {
+        if (!inst.port) {
+          sample.unavailable.push_back(model::Unavailable{
+              kSource, "postmaster " + std::to_string(inst.postmaster_pid), 0, "connection",
+              "no port known for this server (postmaster.pid unreadable): give --pg CONNINFO"});
+          continue;
+        }
+        model::PgInstance conn;
+        query_server(conninfo_for_instance(inst), conn, sample.unavailable);
+        merge_connection(inst, std::move(conn));
+      }
+    }
+  }
+  if (options.page_cache && fs.is_live()) {
+    for (auto& inst : facts.instances) {
+      if (inst.postmaster_pid <= 0) continue;
+      const std::string rel = std::to_string(inst.postmaster_pid) + "/cwd";
+      const std::string logical =
+          inst.data_dir.empty() ? fs.logical(core::Tree::proc, rel) : inst.data_dir;
+      auto pc =
+          sample_page_cache(fs.real(core::Tree::proc, rel), logical, options.page_cache_limits);
+      if (pc) {
+        inst.page_cache = std::move(*pc);
+      } else {
+        note_unavailable(sample, kSource, pc.error());
+      }
+    }
+  }
+  for (auto& inst : facts.instances) estimate_double_buffering(inst);
+  sample.postgres.value = std::move(facts);
+  sample.postgres.state = model::SourceState::ok;
+  sample.postgres.reason.clear();
+}
+
+}  // namespace vmtune::collect::postgres

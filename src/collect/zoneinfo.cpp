@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "collect/zoneinfo.hpp"
+
+#include <limits>
+
+#include "collect/source_util.hpp"
+#include "core/parse.hpp"
+
+namespace vmtune::collect {
+namespace {
+
+enum class Section { header, node_stats, zone, pagesets, tail };
+
+core::Error bad_line(const std::string& path, const core::Line& line, std::string field,
+                     const std::string& what) {
+  return core::make_error(core::ErrorKind::parse_error, path,
+                          what + ", got \"" + std::string(core::trim(line.text).substr(0, 80)) +
+                              "\"",
+                          line.number, std::move(field));
+}
+
+// "Node 0, zone   Normal" -> node and zone name.
+bool parse_header(std::string_view text, int* node, std::string* name) {
+  const auto parts = core::split_ws(text);
+  if (parts.size() != 4 || parts[0] != "Node" || parts[2] != "zone") return false;
+  auto n = parts[1];
+  if (n.empty() || n.back() != ',') return false;
+  n.remove_suffix(1);
+  const auto v = core::parse_u64(n);
+  if (!v || *v > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) return false;
+  *node = static_cast<int>(*v);
+  *name = std::string(parts[3]);
+  return true;
+}
+
+// "protection: (0, 2877, 7826, 7826, 7826)"
+bool parse_protection(std::string_view rest, std::vector<std::uint64_t>* out) {
+  rest = core::trim(rest);
+  if (rest.size() < 2 || rest.front() != '(' || rest.back() != ')') return false;
+  rest = rest.substr(1, rest.size() - 2);
+  out->clear();
+  while (true) {
+    const auto comma = rest.find(',');
+    const auto v = core::parse_u64(rest.substr(0, comma));
+    if (!v) return false;
+    out->push_back(*v);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return true;
+}
+
+bool is_pageset_key(std::string_view key) {
+  return key == "cpu" || key == "count" || key == "high" || key == "batch" ||
+         key == "vm stats threshold" || key == "high_min" || key == "high_max";
+}
+
+std::optional<std::uint64_t>* watermark_slot(model::Zone& z, std::string_view key) {
+  if (key == "boost") return &z.boost;
+  if (key == "min") return &z.min;
+  if (key == "low") return &z.low;
+  if (key == "high") return &z.high;
+  if (key == "spanned") return &z.spanned;
+  if (key == "present") return &z.present;
+  if (key == "managed") return &z.managed;
+  if (key == "cma") return &z.cma;
+  return nullptr;
+}
+
+}  // namespace
+
+core::Result<std::vector<model::Zone>> parse_zoneinfo(std::string_view text,
+                                                      const std::string& logical_path,
+                                                      std::vector<core::Error>* bad) {
+  std::vector<model::Zone> out;
+  std::vector<core::Error> local;
+  auto& errs = bad != nullptr ? *bad : local;
+  model::Zone* zone = nullptr;  // null before the first header and after a malformed one
+  bool skipping = false;        // inside a zone whose header was malformed
+  Section section = Section::header;
+
+  for (const auto& line : core::split_lines(text)) {
+    const auto t = core::trim(line.text);
+    if (t.empty()) continue;
+    if (t.rfind("Node", 0) == 0) {
+      int node = 0;
+      std::string name;
+      if (!parse_header(t, &node, &name)) {
+        errs.push_back(bad_line(logical_path, line, "zone", "expected \"Node <n>, zone <name>\""));
+        zone = nullptr;
+        skipping = true;
+        continue;
+      }
+      out.emplace_back();
+      zone = &out.back();
+      zone->node = node;
+      zone->name = std::move(name);
+      skipping = false;
+      section = Section::header;
+      continue;
+    }
+    if (zone == nullptr) {
+      if (!skipping) {
+        errs.push_back(bad_line(logical_path, line, "", "line before the first \"Node\" header"));
+        skipping = true;  // one report is enough for a run of orphan lines
+      }
+      continue;
+    }
+    if (t == "per-node stats") {
+      section = Section::node_stats;
+      continue;
+    }
+    if (t == "pagesets") {
+      section = Section::pagesets;
+      continue;
+    }
+    if (t.rfind("pages free", 0) == 0) {
+      const auto v = core::parse_u64(t.substr(10));
+      if (!v) {
+        errs.push_back(bad_line(logical_path, line, "pages free", "expected \"pages free <n>\""));
+      } else {
+        zone->free = *v;
+      }
+      section = Section::zone;
+      continue;
+    }
+    if (t.rfind("protection:", 0) == 0) {
+      std::vector<std::uint64_t> prot;
+      if (!parse_protection(t.substr(11), &prot)) {
+        errs.push_back(bad_line(logical_path, line, "protection",
+                                "expected \"protection: (<n>, <n>, ...)\""));
+      } else {
+        zone->protection = std::move(prot);
+      }
+      continue;
+    }
+    const auto colon = t.find(':');
+    if (colon != std::string_view::npos) {
+      // "key: value" lines: the per-CPU pagesets (skipped) and the zone's tail.
+      const auto key = core::trim(t.substr(0, colon));
+      const auto val = t.substr(colon + 1);
+      if (is_pageset_key(key)) {
+        if (section != Section::pagesets) {
+          errs.push_back(bad_line(logical_path, line, std::string(key),
+                                  "per-CPU pageset line outside a \"pagesets\" block"));
+        }
+        continue;
+      }
+      section = Section::tail;
+      const auto v = core::parse_u64(val);
+      if (!v) {
+        errs.push_back(bad_line(logical_path, line, std::string(key), "expected \"<key>: <n>\""));
+        continue;
+      }
+      if (key == "node_unreclaimable" || key == "all_unreclaimable") {
+        zone->node_unreclaimable = *v != 0;
+      } else {
+        zone->stats.insert_or_assign(std::string(key), *v);
+      }
+      continue;
+    }
+    // "name value" lines.
+    const auto parts = core::split_ws(t);
+    if (parts.size() == 1 && core::parse_u64(parts[0]) &&
+        (section == Section::node_stats || section == Section::zone)) {
+      // Some 4.x/5.x kernels print a counter whose vmstat_text name is empty (PCP's
+      // meminfo-root-006 capture: a bare number after nr_written, where later kernels print
+      // nr_kernel_misc_reclaimable). It is real kernel output, not damage, and has no name
+      // to keep it under.
+      continue;
+    }
+    const std::string key = parts.empty() ? std::string() : std::string(parts[0]);
+    const auto v = parts.size() == 2 ? core::parse_u64(parts[1]) : std::nullopt;
+    if (!v) {
+      errs.push_back(bad_line(logical_path, line, key, "expected \"<name> <unsigned integer>\""));
+      continue;
+    }
+    if (section == Section::node_stats) {
+      zone->node_stats.insert_or_assign(key, *v);
+      continue;
+    }
+    if (section == Section::zone) {
+      if (auto* slot = watermark_slot(*zone, key)) {
+        *slot = *v;
+        continue;
+      }
+    }
+    zone->stats.insert_or_assign(key, *v);
+  }
+  if (out.empty()) {
+    return core::make_error(core::ErrorKind::parse_error, logical_path,
+                            core::trim(text).empty() ? "file is empty"
+                                                     : "no \"Node <n>, zone <name>\" header found");
+  }
+  return out;
+}
+
+void read_zoneinfo(const core::RootFs& fs, model::Sample& sample) {
+  auto text = fs.read_text(core::Tree::proc, "zoneinfo");
+  if (!text) return fail_source(sample, sample.zones, "zoneinfo", text.error());
+  std::vector<core::Error> bad;
+  auto parsed = parse_zoneinfo(*text, fs.logical(core::Tree::proc, "zoneinfo"), &bad);
+  if (!parsed) return fail_source(sample, sample.zones, "zoneinfo", parsed.error());
+  set_source(sample, sample.zones, "zoneinfo", std::move(*parsed), bad);
+}
+
+}  // namespace vmtune::collect

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// A rule as loaded and validated from a rules/*.toml file (format: man 5 vmtune-rules). Every
+// expression is already parsed and type-checked; evaluating a rule cannot fail on syntax.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rules/expr.hpp"
+#include "rules/finding.hpp"
+#include "rules/value.hpp"
+
+namespace vmtune::rules {
+
+/// [[rule.evidence]]: a named value shown with the finding.
+struct EvidenceSpec {
+  std::string name;
+  Expr expr;
+  std::string unit;
+};
+
+/// [[rule.recommend]]: what to change.
+struct RecommendSpec {
+  RecommendationKind kind = RecommendationKind::sysctl;
+  std::string key;
+  Expr value;                   ///< the proposed value
+  std::optional<Expr> only_if;  ///< recommendation applies only when true
+  std::optional<Expr> target;   ///< cgroup path (kind = cgroup)
+  std::optional<Expr> current;  ///< overrides the registry's current value (e.g. kernel_cmdline)
+  std::string note;             ///< fixed text shown with the recommendation
+  int line = 0;
+};
+
+/// [[rule.severity_if]]: raises the severity when its condition holds.
+struct SeverityStep {
+  Expr when;
+  Severity severity = Severity::warning;
+};
+
+struct Rule {
+  std::string id;     ///< "R-SWAP-1"
+  std::string title;
+  Severity severity = Severity::warning;
+  std::vector<SeverityStep> severity_if;
+  std::vector<Expr> requires_;  ///< metrics that must be present (rule "requires")
+  Expr when;
+  std::map<std::string, Value> constants;
+  std::map<std::string, Expr> lets;  ///< [rule.let]: named sub-expressions over metrics
+  /// Report the finding even when all its recommendations are already applied (the condition
+  /// is about a symptom, not only about the setting).
+  bool always_report = false;
+  std::vector<EvidenceSpec> evidence;
+  std::vector<RecommendSpec> recommend;
+  std::string rationale;
+  std::vector<std::string> references;
+  std::vector<std::string> profiles;  ///< empty: every profile
+  std::string file;  ///< path the rule was loaded from
+  int line = 0;      ///< line of its id
+  int column = 0;    ///< column of its id's value
+};
+
+}  // namespace vmtune::rules

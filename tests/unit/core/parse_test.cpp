@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "core/parse.hpp"
+
+#include <gtest/gtest.h>
+
+namespace vmtune::core {
+namespace {
+
+TEST(Parse, SplitLinesNumbersFromOneAndToleratesMissingNewline) {
+  const auto lines = split_lines("a\nb c\n\nlast");
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].number, 1);
+  EXPECT_EQ(lines[1].text, "b c");
+  EXPECT_EQ(lines[2].text, "");
+  EXPECT_EQ(lines[3].number, 4);
+  EXPECT_EQ(lines[3].text, "last");
+  EXPECT_TRUE(split_lines("").empty());
+}
+
+TEST(Parse, SplitWhitespaceHandlesTabsAndRuns) {
+  const auto parts = split_ws("  Node 0, zone\t  Normal   1 2\r");
+  EXPECT_EQ(parts, (std::vector<std::string_view>{"Node", "0,", "zone", "Normal", "1", "2"}));
+}
+
+TEST(Parse, NumbersRejectJunkAndOverflow) {
+  EXPECT_EQ(parse_u64("18446744073709551615"), 18446744073709551615ull);
+  EXPECT_FALSE(parse_u64("18446744073709551616"));
+  EXPECT_FALSE(parse_u64("12x"));
+  EXPECT_FALSE(parse_u64("-1"));
+  EXPECT_FALSE(parse_u64(""));
+  EXPECT_EQ(parse_i64(" -1 "), -1);
+  EXPECT_EQ(parse_double("3.85"), 3.85);
+  EXPECT_FALSE(parse_double("3.85.1"));
+}
+
+TEST(Parse, KeyValueKbConvertsAndReportsBadLines) {
+  std::vector<Error> bad;
+  const auto kv = parse_kv_kb("A:  2 kB\nB: 7\nC: 1 MB\nD:\n", "/proc/x", &bad);
+  ASSERT_EQ(kv.size(), 2u);
+  EXPECT_EQ(kv[0].key, "A");
+  EXPECT_EQ(kv[0].value, 2048u);
+  EXPECT_TRUE(kv[0].had_kb_unit);
+  EXPECT_EQ(kv[1].value, 7u);
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_EQ(bad[0].to_string(), "/proc/x:3: field \"C\": expected \"<n>\" or \"<n> kB\", got \"1 MB\"");
+  EXPECT_EQ(bad[1].line, 4);
+}
+
+TEST(Parse, KeyValueKbOverflowIsReported) {
+  std::vector<Error> bad;
+  const auto kv = parse_kv_kb("Huge: 18446744073709551615 kB\n", "/proc/x", &bad);
+  EXPECT_TRUE(kv.empty());
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_NE(bad[0].message.find("overflows"), std::string::npos);
+}
+
+TEST(Parse, KeySpaceU64) {
+  std::vector<Error> bad;
+  const auto kv = parse_key_space_u64("nr_free_pages 10\nbroken\nx 1 2\n", "/proc/vmstat", &bad);
+  ASSERT_EQ(kv.size(), 1u);
+  EXPECT_EQ(kv[0].second, 10u);
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_EQ(bad[0].line, 2);
+  EXPECT_EQ(bad[1].field, "x");
+}
+
+TEST(Parse, BracketedChoice) {
+  EXPECT_EQ(bracketed_choice("always [madvise] never\n"), "madvise");
+  EXPECT_EQ(bracketed_choice("always defer defer+madvise [madvise] never"), "madvise");
+  EXPECT_EQ(bracketed_choice("[always] inherit madvise never"), "always");
+  EXPECT_EQ(bracketed_choice("always madvise never"), "");
+  EXPECT_EQ(bracketed_choice("[unterminated"), "");
+}
+
+}  // namespace
+}  // namespace vmtune::core
