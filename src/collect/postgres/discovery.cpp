@@ -7,6 +7,7 @@
 #include <map>
 
 #include "collect/postgres/smaps.hpp"
+#include "collect/processes.hpp"
 #include "collect/source_util.hpp"
 #include "core/parse.hpp"
 
@@ -84,29 +85,6 @@ core::Result<PostmasterPid> parse_postmaster_pid(std::string_view text,
   return out;
 }
 
-core::Result<ProcStat> parse_proc_stat(std::string_view text, const std::string& logical_path) {
-  const auto open = text.find('(');
-  const auto close = text.rfind(')');
-  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
-    return parse_err(logical_path, text.empty() ? "file is empty" : "no \"(comm)\" field", 1,
-                     "comm");
-  }
-  ProcStat out;
-  const auto pid = to_int(text.substr(0, open));
-  if (!pid) return parse_err(logical_path, "expected a PID before \"(comm)\"", 1, "pid");
-  out.pid = *pid;
-  out.comm = std::string(text.substr(open + 1, close - open - 1));
-  const auto rest = core::split_ws(text.substr(close + 1));
-  if (rest.size() < 2 || rest[0].size() != 1) {
-    return parse_err(logical_path, "expected state and ppid after \"(comm)\"", 1, "ppid");
-  }
-  out.state = rest[0][0];
-  const auto ppid = to_int(rest[1]);
-  if (!ppid) return parse_err(logical_path, "expected a parent PID", 1, "ppid");
-  out.ppid = *ppid;
-  return out;
-}
-
 core::Result<StatusMemory> parse_status_memory(std::string_view text,
                                                const std::string& logical_path) {
   if (text.empty()) return parse_err(logical_path, "file is empty");
@@ -166,20 +144,28 @@ CmdlineHints parse_postgres_cmdline(std::string_view cmdline_nul) {
 std::vector<model::PgInstance> discover_instances(const core::RootFs& fs, model::Sample& sample,
                                                   bool resolve_users) {
   std::vector<model::PgInstance> out;
-  auto pids = fs.list_dir(core::Tree::proc, "");
-  if (!pids) {
-    note_unavailable(sample, kSource, pids.error());
-    return out;
-  }
-  std::map<int, ProcStat> procs;  // every process: pid -> comm, ppid
-  for (const auto& name : *pids) {
-    if (!all_digits(name)) continue;
-    const std::string rel = name + "/stat";
-    auto text = fs.read_text(core::Tree::proc, rel);
-    if (!text) continue;  // exited between listing and reading
-    auto st = parse_proc_stat(*text, fs.logical(core::Tree::proc, rel));
-    if (!st) continue;  // a process we cannot read is not ours to report
-    procs.emplace(st->pid, std::move(*st));
+  // Every process: pid -> comm, ppid. The process collector already scanned /proc for this
+  // sample; only without that scan (--no-processes) is /proc/PID/stat read here.
+  std::map<int, collect::ProcStat> procs;
+  if (sample.processes.value) {
+    for (const auto& p : *sample.processes.value) {
+      procs.emplace(p.pid, collect::ProcStat{p.pid, p.comm, p.state, p.ppid, p.minflt, p.majflt});
+    }
+  } else {
+    auto pids = fs.list_dir(core::Tree::proc, "");
+    if (!pids) {
+      note_unavailable(sample, kSource, pids.error());
+      return out;
+    }
+    for (const auto& name : *pids) {
+      if (!all_digits(name)) continue;
+      const std::string rel = name + "/stat";
+      auto text = fs.read_text(core::Tree::proc, rel);
+      if (!text) continue;  // exited between listing and reading
+      auto st = collect::parse_proc_stat(*text, fs.logical(core::Tree::proc, rel));
+      if (!st) continue;  // a process we cannot read is not ours to report
+      procs.emplace(st->pid, std::move(*st));
+    }
   }
   const std::uint64_t page_size = sample.host.page_size > 0 ? sample.host.page_size : 4096;
   for (const auto& [pid, st] : procs) {

@@ -32,15 +32,6 @@ struct PostmasterPid {
 core::Result<PostmasterPid> parse_postmaster_pid(std::string_view text,
                                                  const std::string& logical_path);
 
-/// The fields of /proc/PID/stat discovery needs.
-struct ProcStat {
-  int pid = 0;
-  std::string comm;  ///< between the first '(' and the last ')'; untrusted text
-  char state = '?';
-  int ppid = 0;
-};
-core::Result<ProcStat> parse_proc_stat(std::string_view text, const std::string& logical_path);
-
 /// The memory fields of /proc/PID/status discovery sums (bytes), and the real uid.
 struct StatusMemory {
   std::optional<std::uint64_t> vm_pte, rss_shmem, rss_anon, hugetlb;

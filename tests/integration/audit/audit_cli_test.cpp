@@ -47,7 +47,8 @@ Run run(const std::vector<std::string>& args, const fs::path& tmp) {
 
 std::set<std::string> rule_ids(const std::string& json_text) {
   std::set<std::string> ids;
-  for (const auto& f : nlohmann::json::parse(json_text).at("findings")) {
+  const auto doc = nlohmann::json::parse(json_text);  // keep it alive for the loop
+  for (const auto& f : doc.at("findings")) {
     ids.insert(f.at("rule_id").get<std::string>());
   }
   return ids;

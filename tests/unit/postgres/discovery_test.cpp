@@ -52,23 +52,6 @@ TEST(PostmasterPid, DamagedFilesAreErrorsWithLineAndField) {
   EXPECT_TRUE(partial->socket_dir.empty());
 }
 
-TEST(ProcStat, CommUpToTheLastParenthesis) {
-  VMTUNE_REQUIRE_SHARED_FIXTURES();
-  const char* rel = "facebookincubator-below/procfs/74718/stat";
-  auto st = parse_proc_stat(slurp(shared_fixtures() / rel), "/proc/74718/stat");
-  ASSERT_TRUE(st.ok());
-  const auto& e = shared_expected().at(rel);
-  EXPECT_EQ(st->pid, e.at("pid").get<int>());
-  EXPECT_EQ(st->comm, e.at("comm").get<std::string>());
-  EXPECT_EQ(std::string(1, st->state), e.at("state").get<std::string>());
-  EXPECT_EQ(st->ppid, e.at("ppid").get<int>());
-  auto cut = parse_proc_stat("74718 (bash) ", "/proc/74718/stat");
-  ASSERT_FALSE(cut.ok());
-  EXPECT_EQ(cut.error().field, "ppid");
-  EXPECT_FALSE(parse_proc_stat("", "/proc/1/stat").ok());
-  EXPECT_FALSE(parse_proc_stat("garbage", "/proc/1/stat").ok());
-}
-
 TEST(ProcStatus, MemoryFieldsInBytes) {
   VMTUNE_REQUIRE_SHARED_FIXTURES();
   const char* rel = "facebookincubator-below/procfs/93041/status";
