@@ -20,7 +20,9 @@ void note_unavailable(model::Sample& sample, const std::string& source, const co
   if (error.kind == core::ErrorKind::missing) {
     reason = "not present (" + error.message + ")";
   } else if (error.kind == core::ErrorKind::permission_denied) {
-    reason = "permission denied: run as root to read it (" + error.message + ")";
+    // Not "run as root": root is refused some files too (another user namespace, lockdown).
+    reason = "permission denied (" + error.message + "); reading it needs root or the owner's "
+             "privileges";
   }
   sample.unavailable.push_back(
       model::Unavailable{source, error.path, error.line, error.field, std::move(reason)});

@@ -329,31 +329,19 @@ class Parser {
     return n;
   }
 
-  NodePtr parse_or() {
-    auto left = parse_and();
-    while (left && is_word("or")) {
-      const auto at = tok_.offset;
-      advance();
-      auto right = parse_and();
-      if (!right) return nullptr;
-      if (!check_bool(*left, "or", at) || !check_bool(*right, "or", at)) return nullptr;
-      auto n = make(Node::Kind::binary, left->offset, Type::boolean, "or");
-      n->args.push_back(std::move(left));
-      n->args.push_back(std::move(right));
-      left = std::move(n);
-    }
-    return left;
-  }
+  NodePtr parse_or() { return parse_bool_chain("or", &Parser::parse_and); }
+  NodePtr parse_and() { return parse_bool_chain("and", &Parser::parse_not); }
 
-  NodePtr parse_and() {
-    auto left = parse_not();
-    while (left && is_word("and")) {
+  // A left-associative chain `operand (word operand)*` of a boolean operator.
+  NodePtr parse_bool_chain(const char* word, NodePtr (Parser::*operand)()) {
+    auto left = (this->*operand)();
+    while (left && is_word(word)) {
       const auto at = tok_.offset;
       advance();
-      auto right = parse_not();
+      auto right = (this->*operand)();
       if (!right) return nullptr;
-      if (!check_bool(*left, "and", at) || !check_bool(*right, "and", at)) return nullptr;
-      auto n = make(Node::Kind::binary, left->offset, Type::boolean, "and");
+      if (!check_bool(*left, word, at) || !check_bool(*right, word, at)) return nullptr;
+      auto n = make(Node::Kind::binary, left->offset, Type::boolean, word);
       n->args.push_back(std::move(left));
       n->args.push_back(std::move(right));
       left = std::move(n);

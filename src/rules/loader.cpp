@@ -19,6 +19,25 @@
 namespace vmtune::rules {
 namespace {
 
+struct TableEntry {
+  std::string name;
+  const toml::node* node = nullptr;
+  toml::source_position name_pos;
+};
+
+// The entries of a TOML table in source order (toml++ iterates tables sorted by key), so a
+// constant or `let` may use the ones written above it.
+std::vector<TableEntry> entries_in_source_order(const toml::table& table) {
+  std::vector<TableEntry> out;
+  for (auto&& [k, v] : table) out.push_back({std::string(k.str()), &v, k.source().begin});
+  std::sort(out.begin(), out.end(), [](const TableEntry& a, const TableEntry& b) {
+    const auto pa = a.node->source().begin;
+    const auto pb = b.node->source().begin;
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
+  return out;
+}
+
 using core::ErrorKind;
 
 /// Maps positions of toml++ nodes, and offsets inside their string values, to file positions.
@@ -242,24 +261,13 @@ class Loader {
     if (const auto* c = t.get("constants")) {
       const auto* ct = c->as_table();
       if (ct == nullptr) return err(c->source().begin, "constants", "expected a table [rule.constants]");
-      std::vector<std::pair<std::string, const toml::node*>> items;
-      std::map<std::string, toml::source_position> key_pos;
-      for (auto&& [k, v] : *ct) {
-        items.emplace_back(std::string(k.str()), &v);
-        key_pos[std::string(k.str())] = k.source().begin;
-      }
-      std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
-        const auto pa = a.second->source().begin;
-        const auto pb = b.second->source().begin;
-        return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
-      });
       static const model::Snapshot kEmpty;
-      for (const auto& [name, node] : items) {
+      for (const auto& [name, node, name_pos] : entries_in_source_order(*ct)) {
         if (!is_identifier(name)) {
-          return err(key_pos[name], name, "expected a constant name of letters, digits and '_'");
+          return err(name_pos, name, "expected a constant name of letters, digits and '_'");
         }
         if (lookup_metric(name).ok() || is_keyword(name)) {
-          return err(key_pos[name], name, "constant name '" + name + "' hides a metric or keyword");
+          return err(name_pos, name, "constant name '" + name + "' hides a metric or keyword");
         }
         if (const auto* i = node->as_integer()) {
           r.constants[name] = static_cast<double>(i->get());
@@ -288,21 +296,10 @@ class Loader {
     if (const auto* l = t.get("let")) {
       const auto* lt = l->as_table();
       if (lt == nullptr) return err(l->source().begin, "let", "expected a table [rule.let]");
-      std::vector<std::pair<std::string, const toml::node*>> items;
-      std::map<std::string, toml::source_position> key_pos;
-      for (auto&& [k, v] : *lt) {
-        items.emplace_back(std::string(k.str()), &v);
-        key_pos[std::string(k.str())] = k.source().begin;
-      }
-      std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
-        const auto pa = a.second->source().begin;
-        const auto pb = b.second->source().begin;
-        return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
-      });
-      for (const auto& [name, node] : items) {
-        if (!is_identifier(name)) return err(key_pos[name], name, "expected a name of letters, digits and '_'");
+      for (const auto& [name, node, name_pos] : entries_in_source_order(*lt)) {
+        if (!is_identifier(name)) return err(name_pos, name, "expected a name of letters, digits and '_'");
         if (r.constants.count(name) || lookup_metric(name).ok() || is_keyword(name)) {
-          return err(key_pos[name], name, "name '" + name + "' hides a constant, metric or keyword");
+          return err(name_pos, name, "name '" + name + "' hides a constant, metric or keyword");
         }
         auto e = expr(*node, "let." + name, scope);
         if (!e) return std::move(e).error();
