@@ -2,6 +2,7 @@
 #include "rules/expr.hpp"
 
 #include <algorithm>
+#include <initializer_list>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -414,29 +415,22 @@ class Parser {
     return left;
   }
 
-  NodePtr parse_sum() {
-    auto left = parse_product();
-    while (left && (is_op("+") || is_op("-"))) {
-      const std::string o = tok_.text;
-      advance();
-      auto right = parse_product();
-      if (!right) return nullptr;
-      if (!check_number(*left, "on the left of '" + o + "'")) return nullptr;
-      if (!check_number(*right, "on the right of '" + o + "'")) return nullptr;
-      auto n = make(Node::Kind::binary, left->offset, Type::number, o);
-      n->args.push_back(std::move(left));
-      n->args.push_back(std::move(right));
-      left = std::move(n);
-    }
-    return left;
-  }
+  NodePtr parse_sum() { return parse_number_chain({"+", "-"}, &Parser::parse_product); }
+  NodePtr parse_product() { return parse_number_chain({"*", "/", "%"}, &Parser::parse_unary); }
 
-  NodePtr parse_product() {
-    auto left = parse_unary();
-    while (left && (is_op("*") || is_op("/") || is_op("%"))) {
+  // A left-associative chain `operand (op operand)*` of numeric operators.
+  NodePtr parse_number_chain(std::initializer_list<const char*> ops, NodePtr (Parser::*operand)()) {
+    auto at_op = [&] {
+      for (const char* o : ops) {
+        if (is_op(o)) return true;
+      }
+      return false;
+    };
+    auto left = (this->*operand)();
+    while (left && at_op()) {
       const std::string o = tok_.text;
       advance();
-      auto right = parse_unary();
+      auto right = (this->*operand)();
       if (!right) return nullptr;
       if (!check_number(*left, "on the left of '" + o + "'")) return nullptr;
       if (!check_number(*right, "on the right of '" + o + "'")) return nullptr;
