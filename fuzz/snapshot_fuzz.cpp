@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // A snapshot file is untrusted input (attached to a ticket): opening arbitrary bytes must fail
-// cleanly or succeed, never crash, and never write outside its temporary directory.
+// cleanly or succeed within the archive limits, never crash and never write anything; what it
+// holds is then read by every collector, as `vmtune --root FILE collect` would.
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
 
+#include "collect/collector.hpp"
 #include "core/temp_dir.hpp"
 #include "snapshot/snapshot.hpp"
 
@@ -18,9 +20,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   }
-  auto opened = vmtune::snapshot::open_root(file);
+  vmtune::snapshot::ArchiveLimits limits;  // small bounds: the same code paths, faster runs
+  limits.max_total_bytes = 8u << 20;
+  limits.max_file_bytes = 1u << 20;
+  limits.max_entries = 4096;
+  auto opened = vmtune::snapshot::open_root(file, limits);
   if (opened.ok()) {
-    for (const auto& tree : opened->trees) (void)tree.read_text(vmtune::core::Tree::proc, "meminfo");
+    for (std::size_t i = 0; i < opened->trees.size(); ++i) {
+      vmtune::collect::CollectOptions opt;
+      opt.host = opened->host;
+      if (i < opened->monotonic_s.size()) opt.monotonic_s = opened->monotonic_s[i];
+      (void)vmtune::collect::collect_sample(opened->trees[i], opt);
+    }
   }
   return 0;
 }

@@ -13,6 +13,7 @@
 #include "app/exit_codes.hpp"
 #include "app/postgres_hook.hpp"
 #include "app/trace_hook.hpp"
+#include "collect/source_util.hpp"
 #include "core/escape.hpp"
 #include "rules/context.hpp"
 #include "rules/effects.hpp"
@@ -74,7 +75,10 @@ int run_audit(Context& ctx, const AuditArgs& args) {
   std::vector<rules::RuleDir> dirs;
   dirs.push_back(rules::RuleDir{catalogue_dir(), false});
   for (const auto& d : args.rule_dirs) dirs.push_back(rules::RuleDir{d, false});
-  dirs.push_back(rules::RuleDir{fs.real(core::Tree::etc, "vmtune/rules.d"), true});
+  // A captured tree's rules.d is not ours to run: only the live machine's is loaded.
+  if (fs.is_live(core::Tree::etc)) {
+    dirs.push_back(rules::RuleDir{fs.real(core::Tree::etc, "vmtune/rules.d"), true});
+  }
   auto engine = rules::Engine::load(dirs);
   if (!engine) {
     report_error("cannot load rules", engine.error());
@@ -90,8 +94,10 @@ int run_audit(Context& ctx, const AuditArgs& args) {
     }
     config = std::move(*c);
   } else if (fs.exists(core::Tree::etc, "vmtune/vmtune.toml")) {
-    auto c = rules::load_config(fs.real(core::Tree::etc, "vmtune/vmtune.toml"),
-                                fs.logical(core::Tree::etc, "vmtune/vmtune.toml"));
+    // Read through RootFs: in a captured tree nothing resolves outside it.
+    auto text = fs.read_text(core::Tree::etc, "vmtune/vmtune.toml", 1u << 20);
+    auto c = text ? rules::parse_config(*text, fs.logical(core::Tree::etc, "vmtune/vmtune.toml"))
+                  : core::Result<rules::Config>(std::move(text).error());
     if (!c) {
       report_error("cannot read configuration", c.error());
       return kExitInput;
@@ -124,8 +130,8 @@ int run_audit(Context& ctx, const AuditArgs& args) {
           rest,
           [tty](double elapsed, double total) {
             if (tty) {
-              std::cerr << "\rvmtune audit: sampling, "
-                        << static_cast<int>(total - elapsed + 0.999) << " s left " << std::flush;
+              std::cerr << "\rvmtune audit: sampling, " << static_cast<int>(total - elapsed + 0.999)
+                        << " s left " << std::flush;
             }
           },
           &ctx.stop);
@@ -138,7 +144,8 @@ int run_audit(Context& ctx, const AuditArgs& args) {
     }
     if (traced || traced_part.bpf.state != model::SourceState::not_collected) {
       samples.back().bpf = std::move(traced_part.bpf);
-      for (auto& u : traced_part.unavailable) samples.back().unavailable.push_back(std::move(u));
+      for (auto& u : traced_part.unavailable)
+        collect::add_unavailable(samples.back(), std::move(u));
     }
   } else {
     if (args.trace > 0) {
@@ -212,10 +219,10 @@ void add_audit_command(CLI::App& app, CommandTable& table) {
       "2 critical, 4 unreadable input, rule or configuration file.");
   sub->add_option("-w,--window", args->window,
                   "Seconds between the two samples rates are computed from; 0 uses counters only")
-      ->check(CLI::Range(0.0, 3600.0));
+      ->check(finite_range(0.0, 3600.0));
   sub->add_option("--trace", args->trace, "Also trace memory events with eBPF for S seconds")
       ->type_name("S")
-      ->check(CLI::Range(0.0, 3600.0));
+      ->check(finite_range(0.0, 3600.0));
   sub->add_option("-f,--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json", "markdown"}));
   sub->add_option("--min-severity", args->min_severity, "Leave out findings below LEVEL")
@@ -226,7 +233,7 @@ void add_audit_command(CLI::App& app, CommandTable& table) {
   sub->add_option("--config", args->config,
                   "Configuration file (default: /etc/vmtune/vmtune.toml when present)")
       ->type_name("FILE");
-  sub->add_option("-o,--output", args->output, "Write to FILE (atomically) instead of stdout");
+  add_output_option(sub, args->output);
   sub->add_flag("--no-processes", args->no_processes, "Skip the per-process scan");
   sub->add_option("--pg", args->pg, "PostgreSQL connection string (libpq)")->type_name("CONNINFO");
   sub->add_flag("--no-pg", args->no_pg, "Do not look for PostgreSQL");

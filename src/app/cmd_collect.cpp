@@ -33,7 +33,7 @@ void add_collect_command(CLI::App& app, CommandTable& table) {
       ->check(CLI::IsMember({"text", "json"}));
   sub->add_option("-i,--interval", args->interval,
                   "Seconds between samples; 0 takes a single sample without rates")
-      ->check(CLI::Range(0.0, 86400.0));
+      ->check(finite_range(0.0, 86400.0));
   sub->add_option("-n,--count", args->count,
                   "Number of reports (JSON: one document per line when more than one)")
       ->check(CLI::Range(1, 1000000));
@@ -43,7 +43,7 @@ void add_collect_command(CLI::App& app, CommandTable& table) {
                   "each discovered server's socket)")
       ->type_name("CONNINFO");
   sub->add_flag("--no-pg", args->pg.disabled, "Skip PostgreSQL discovery and connection");
-  sub->add_option("-o,--output", args->output, "Write to FILE (atomically) instead of stdout");
+  add_output_option(sub, args->output);
   table.add(sub, [args](Context& ctx) -> int {
     std::optional<Input> input;
     if (!open_input_or_report(ctx, input)) return kExitInput;
@@ -57,7 +57,7 @@ void add_collect_command(CLI::App& app, CommandTable& table) {
     int reports = 0;
     auto emit = [&](model::Snapshot snap) {
       if (json) {
-        out += json::snapshot_to_json(snap).dump(args->count > 1 ? -1 : 2) + "\n";
+        out += json::dump(json::snapshot_to_json(snap), args->count > 1 ? -1 : 2) + "\n";
       } else {
         if (reports > 0) out += "\n";
         out += ui::report::render_collect_text(snap);

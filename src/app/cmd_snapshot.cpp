@@ -29,10 +29,13 @@ void add_snapshot_command(CLI::App& app, CommandTable& table) {
       "snapshot",
       "Capture the files vmtune reads, twice --window seconds apart, into a .tar.gz to attach\n"
       "to a ticket; read it back anywhere with --root FILE.");
-  sub->add_option("-o,--output", args->output, "Snapshot file to write (e.g. host.vmtune.tar.gz)")
+  add_output_option(sub, args->output)
+      ->description(
+          "Snapshot file to write (e.g. host.vmtune.tar.gz), atomically; an existing "
+          "FIFO, device, directory or symlink is refused")
       ->required();
   sub->add_option("-w,--window", args->window, "Seconds between the two readings")
-      ->check(CLI::Range(0.0, 3600.0));
+      ->check(finite_range(0.0, 3600.0));
   sub->add_flag("--redact", args->redact, "Leave out process command lines and the host name");
   sub->add_option("--pg", args->pg.conninfo,
                   "libpq connection string for PostgreSQL (default: the PG* environment, else "
@@ -56,8 +59,8 @@ void add_snapshot_command(CLI::App& app, CommandTable& table) {
             args->window,
             [tty](double elapsed, double total) {
               if (tty) {
-                std::cerr << "\rvmtune snapshot: second reading in " << static_cast<int>(total - elapsed + 0.999)
-                          << " s " << std::flush;
+                std::cerr << "\rvmtune snapshot: second reading in "
+                          << static_cast<int>(total - elapsed + 0.999) << " s " << std::flush;
               }
             },
             &ctx.stop);
@@ -83,7 +86,8 @@ void add_snapshot_command(CLI::App& app, CommandTable& table) {
       model::Sample pg_sample;
       pg_sample.host = host;
       attach_postgres_to_sample(ctx, *input, pg_sample, args->pg);
-      if (pg_sample.postgres.value) extras["postgres"] = json::postgres_to_json(*pg_sample.postgres.value);
+      if (pg_sample.postgres.value)
+        extras["postgres"] = json::postgres_to_json(*pg_sample.postgres.value);
     }
     snapshot::WriteOptions wopt;
     wopt.redact = args->redact;
@@ -94,8 +98,7 @@ void add_snapshot_command(CLI::App& app, CommandTable& table) {
     std::size_t files = 0;
     for (const auto& c : captured) files += c.record.files.size();
     std::cerr << "vmtune snapshot: wrote " << core::escape_text(args->output) << " (" << files
-              << " files in " << captured.size() << " readings, " << args->window
-              << " s apart)\n";
+              << " files in " << captured.size() << " readings, " << args->window << " s apart)\n";
     return kExitOk;
   });
 }

@@ -36,7 +36,7 @@ void add_trace_command(CLI::App& app, CommandTable& table) {
       "CAP_BPF+CAP_PERFMON (setcap cap_bpf,cap_perfmon=ep vmtune). Exit code 6 when none of\n"
       "the requested probes could be attached.");
   sub->add_option("-d,--duration", args->duration, "Seconds to trace (SIGINT ends it early)")
-      ->check(CLI::Range(0.0, 86400.0));
+      ->check(finite_range(0.0, 86400.0));
   sub->add_option("-f,--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
   sub->add_option("-p,--probes", args->probes,
@@ -47,10 +47,10 @@ void add_trace_command(CLI::App& app, CommandTable& table) {
       ->check(CLI::IsMember({"auto", "tp_btf", "tp"}));
   sub->add_option("--threshold-ms", args->threshold_ms,
                   "Report every stall at least this long individually, with its process")
-      ->check(CLI::Range(0.0, 3600000.0));
+      ->check(finite_range(0.0, 3600000.0));
   sub->add_option("--top", args->top, "Processes listed per stall kind")
       ->check(CLI::Range(1, 100000));
-  sub->add_option("-o,--output", args->output, "Write to FILE (atomically) instead of stdout");
+  add_output_option(sub, args->output);
   table.add(sub, [args](Context& ctx) -> int {
     const auto& g = ctx.global;
     if (!g.root.empty() || !g.proc.empty() || !g.sys.empty() || !g.etc.empty()) {
@@ -97,7 +97,7 @@ void add_trace_command(CLI::App& app, CommandTable& table) {
     if (tty) std::cerr << "\r\033[K" << std::flush;
     bool any = false;
     for (const auto& p : stats.probes) any = any || p.attached;
-    const std::string text = args->format == "json" ? json::bpf_to_json(stats).dump(2) + "\n"
+    const std::string text = args->format == "json" ? json::dump(json::bpf_to_json(stats), 2) + "\n"
                                                     : render_trace_text(stats);
     const int rc = write_output(args->output, text);
     if (rc != kExitOk) return rc;

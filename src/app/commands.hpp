@@ -4,13 +4,12 @@
 // add_<name>_command() that declares its options on a CLI11 subcommand and returns the code
 // that runs it. main.cpp → run() parses and runs the one the user chose.
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "app/input.hpp"
 
@@ -39,7 +38,13 @@ int run(int argc, char** argv);
 /// it cannot be opened.
 bool open_input_or_report(const Context& ctx, std::optional<Input>& out);
 
-/// True when stderr is a terminal (progress lines) / stdout is a terminal honouring NO_COLOR.
+/// A number of seconds (or milliseconds) that must be finite and within [lo, hi]: NaN, inf
+/// and out-of-range values are usage errors naming the option (exit 3).
+CLI::Validator finite_range(double lo, double hi);
+/// `-o,--output FILE`: not empty, and not an existing FIFO, device, directory or symlink.
+CLI::Option* add_output_option(CLI::App* sub, std::string& target);
+
+/// True when stderr is a terminal that understands "\r\033[K" (not TERM=dumb): progress lines.
 bool stderr_is_tty();
 bool stdout_wants_color();
 

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <thread>
 
+#include "collect/source_util.hpp"
+
 namespace vmtune::app {
 
 core::Result<Input> Input::open(const GlobalOptions& options) {
@@ -70,11 +72,13 @@ void apply_snapshot_extras(const Input& input, model::Sample& sample) {
       source.value.reset();
       source.state = model::SourceState::parse_error;
       source.reason = std::string("meta.json extras.") + key + ": " + e.what();
-      sample.unavailable.push_back(
+      collect::add_unavailable(
+          sample,
           model::Unavailable{key, "meta.json", 0, std::string("extras.") + key, source.reason});
     }
   };
-  load("postgres", sample.postgres, [](const json::Json& j) { return json::postgres_from_json(j); });
+  load("postgres", sample.postgres,
+       [](const json::Json& j) { return json::postgres_from_json(j); });
   load("bpf", sample.bpf, [](const json::Json& j) { return json::bpf_from_json(j); });
 }
 

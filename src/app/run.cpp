@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <sstream>
+#include <string_view>
 
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
 #include "core/escape.hpp"
+#include "core/file.hpp"
 #include "core/temp_dir.hpp"
 #include "core/version.hpp"
 
@@ -21,7 +26,7 @@ extern "C" void on_signal(int /*sig*/) {
 }
 
 void install_signal_handlers() {
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: sleeps and reads wake up
@@ -29,9 +34,74 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
+// The first word that is neither a global option nor its value, when it names no subcommand:
+// CLI11 would say "A subcommand is required", which misleads.
+std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") return std::nullopt;
+    if (!arg.empty() && arg.front() == '-') {
+      if (arg.find('=') == std::string_view::npos) {
+        for (const char* takes_value : {"--root", "--proc", "--sys", "--etc"}) {
+          if (arg == takes_value) ++i;
+        }
+      }
+      continue;
+    }
+    for (const auto* sub : app.get_subcommands({})) {
+      if (sub->get_name() == arg) return std::nullopt;
+    }
+    return std::string(arg);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
+bool stderr_is_tty() {
+  const char* term = std::getenv("TERM");
+  if (term == nullptr || *term == '\0' || std::string_view(term) == "dumb") return false;
+  return ::isatty(STDERR_FILENO) == 1;
+}
+
+CLI::Validator finite_range(double lo, double hi) {
+  std::ostringstream desc;
+  desc << "in [" << lo << " - " << hi << "]";
+  return CLI::Validator(
+      [lo, hi](std::string& value) -> std::string {
+        double v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stod(value, &used);
+        } catch (const std::exception&) {  // not a number, or beyond a double (1e400)
+          used = 0;
+        }
+        if (used == 0 || used != value.size() || !std::isfinite(v) || v < lo || v > hi) {
+          std::ostringstream msg;
+          msg << "expected a finite number from " << lo << " to " << hi << ", got '"
+              << core::escape_text(value) << "'";
+          return msg.str();
+        }
+        return {};
+      },
+      desc.str());
+}
+
+CLI::Option* add_output_option(CLI::App* sub, std::string& target) {
+  return sub
+      ->add_option("-o,--output", target,
+                   "Write to FILE (atomically: a temporary file beside it, then rename) instead "
+                   "of stdout; an existing FIFO, device, directory or symlink is refused")
+      ->type_name("FILE")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            if (value.empty()) return "empty file name";
+            if (value == "-") return {};
+            auto ok = core::check_output_target(value);
+            return ok ? std::string() : core::escape_text(ok.error().message);
+          },
+          "FILE"));
+}
 
 bool stdout_wants_color() {
   const char* no_color = std::getenv("NO_COLOR");
@@ -92,6 +162,12 @@ int run(int argc, char** argv) {
   add_audit_command(app, table);
   add_trace_command(app, table);
 
+  if (auto unknown = unknown_command(app, argc, argv)) {
+    std::cerr << "vmtune: unknown command '" << core::escape_text(*unknown) << "' (commands:";
+    for (const auto* sub : app.get_subcommands({})) std::cerr << " " << sub->get_name();
+    std::cerr << "); see vmtune --help\n";
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -13,11 +13,10 @@ namespace {
 // is at most 15 on every architecture, so anything longer is garbage.
 constexpr std::size_t kMaxOrders = 32;
 
+// The message names the expected format and the problem, never the line's content.
 core::Error bad_line(const std::string& path, const core::Line& line, std::string field,
-                     const std::string& what) {
-  return core::make_error(core::ErrorKind::parse_error, path,
-                          what + ", got \"" + std::string(line.text.substr(0, 80)) + "\"",
-                          line.number, std::move(field));
+                     std::string_view expected, std::string_view problem) {
+  return core::field_error(path, line.number, std::move(field), expected, problem);
 }
 
 }  // namespace
@@ -34,12 +33,14 @@ core::Result<std::vector<model::BuddyZone>> parse_buddyinfo(std::string_view tex
     const auto parts = core::split_ws(line.text);
     if (parts.size() < 5 || parts[0] != "Node" || parts[1].empty() || parts[1].back() != ',' ||
         parts[2] != "zone") {
-      errs.push_back(bad_line(logical_path, line, "", "expected \"Node <n>, zone <name> <counts>\""));
+      errs.push_back(bad_line(logical_path, line, "", "\"Node <n>, zone <name> <counts>\"",
+                              parts.size() < 5 ? "too few words" : "malformed zone header"));
       continue;
     }
-    const auto node = core::parse_u64(parts[1].substr(0, parts[1].size() - 1));
+    core::NumberProblem why = core::NumberProblem::out_of_range;
+    const auto node = core::parse_u64(parts[1].substr(0, parts[1].size() - 1), &why);
     if (!node || *node > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
-      errs.push_back(bad_line(logical_path, line, "node", "expected a node number"));
+      errs.push_back(bad_line(logical_path, line, "node", "a node number", core::to_string(why)));
       continue;
     }
     model::BuddyZone z;
@@ -47,11 +48,12 @@ core::Result<std::vector<model::BuddyZone>> parse_buddyinfo(std::string_view tex
     z.zone = std::string(parts[3]);
     bool ok = true;
     for (std::size_t i = 4; i < parts.size(); ++i) {
-      const auto v = core::parse_u64(parts[i]);
+      core::NumberProblem why{};
+      const auto v = core::parse_u64(parts[i], &why);
       if (!v || z.free_blocks.size() >= kMaxOrders) {
         errs.push_back(bad_line(logical_path, line, "order" + std::to_string(i - 4),
-                                v ? "more orders than any kernel prints"
-                                  : "expected an unsigned block count"));
+                                v ? "at most 32 orders" : "an unsigned block count",
+                                v ? "more orders than any kernel prints" : core::to_string(why)));
         ok = false;
         break;
       }
@@ -61,17 +63,18 @@ core::Result<std::vector<model::BuddyZone>> parse_buddyinfo(std::string_view tex
     // Every zone prints the same number of orders (MAX_PAGE_ORDER + 1): a shorter line is a
     // truncated read, whose missing high orders would wrongly read as "no free blocks".
     if (!out.empty() && z.free_blocks.size() != out.front().free_blocks.size()) {
-      errs.push_back(bad_line(logical_path, line, "order" + std::to_string(z.free_blocks.size()),
-                              "expected " + std::to_string(out.front().free_blocks.size()) +
-                                  " orders like the zones before it"));
+      errs.push_back(bad_line(
+          logical_path, line, "order" + std::to_string(z.free_blocks.size()),
+          std::to_string(out.front().free_blocks.size()) + " orders like the zones before it",
+          "the line is cut short or too long"));
       continue;
     }
     out.push_back(std::move(z));
   }
   if (out.empty()) {
-    return core::make_error(core::ErrorKind::parse_error, logical_path,
-                            core::trim(text).empty() ? "file is empty"
-                                                     : "no \"Node <n>, zone <name>\" line found");
+    return core::make_error(
+        core::ErrorKind::parse_error, logical_path,
+        core::trim(text).empty() ? "file is empty" : "no \"Node <n>, zone <name>\" line found");
   }
   return out;
 }
@@ -81,7 +84,7 @@ void read_buddyinfo(const core::RootFs& fs, model::Sample& sample) {
   if (!text) return fail_source(sample, sample.buddyinfo, "buddyinfo", text.error());
   std::vector<core::Error> bad;
   auto parsed = parse_buddyinfo(*text, fs.logical(core::Tree::proc, "buddyinfo"), &bad);
-  if (!parsed) return fail_source(sample, sample.buddyinfo, "buddyinfo", parsed.error());
+  if (!parsed) return fail_source(sample, sample.buddyinfo, "buddyinfo", parsed.error(), bad);
   set_source(sample, sample.buddyinfo, "buddyinfo", std::move(*parsed), bad);
 }
 

@@ -90,14 +90,17 @@ CgroupLayout detect_cgroup_layout_from_tree(const core::RootFs& fs) {
 }
 
 core::Result<std::uint64_t> parse_cgroup_limit(std::string_view text,
-                                               const std::string& logical_path) {
+                                               const std::string& logical_path,
+                                               const std::string& field) {
   const auto t = core::trim(text);
   if (t == "max") return std::numeric_limits<std::uint64_t>::max();
-  if (auto v = core::parse_u64(t)) return *v;
-  return core::make_error(core::ErrorKind::parse_error, logical_path,
-                          t.empty() ? std::string("file is empty")
-                                    : "expected \"max\" or an unsigned byte count, got \"" +
-                                          std::string(t.substr(0, 80)) + "\"");
+  if (t.empty()) {
+    return core::make_error(core::ErrorKind::parse_error, logical_path, "file is empty", 0, field);
+  }
+  core::NumberProblem why{};
+  if (auto v = core::parse_u64(t, &why)) return *v;
+  return core::field_error(logical_path, 1, field, "\"max\" or an unsigned byte count",
+                           core::to_string(why));
 }
 
 core::Result<model::Counters> parse_cgroup_counters(std::string_view text,
@@ -135,7 +138,11 @@ model::Cgroup read_cgroup_memory(const core::RootFs& fs, const std::string& rel_
     auto text = fs.read_text(core::Tree::sys, rel_dir + "/" + file);
     if (!text) {
       // Absent files are normal: the root has no memory.current, older kernels no peak.
-      if (text.error().kind != core::ErrorKind::missing) note(text.error());
+      if (text.error().kind != core::ErrorKind::missing) {
+        auto err = std::move(text).error();
+        if (err.field.empty()) err.field = file;
+        note(std::move(err));
+      }
       return std::nullopt;
     }
     read_any = true;
@@ -158,7 +165,7 @@ model::Cgroup read_cgroup_memory(const core::RootFs& fs, const std::string& rel_
     auto text = read(lim.file);
     if (!text) continue;
     // memory.current/peak never print "max", but accepting it there costs nothing.
-    auto v = parse_cgroup_limit(*text, logical(lim.file));
+    auto v = parse_cgroup_limit(*text, logical(lim.file), lim.file);
     if (v) {
       g.*lim.member = *v;
     } else {

@@ -37,9 +37,11 @@ CgroupLayout parse_cgroup_mountinfo(std::string_view text, std::string_view sys_
 CgroupLayout detect_cgroup_layout_from_tree(const core::RootFs& fs);
 
 /// A one-value limit file (memory.max, high, low, min, swap.max): "max" -> UINT64_MAX, else an
-/// unsigned byte count. Negative or other text is a parse error.
+/// unsigned byte count. Empty, negative or other text is a parse error naming the path and
+/// `field` (the file's name), without quoting the content.
 core::Result<std::uint64_t> parse_cgroup_limit(std::string_view text,
-                                               const std::string& logical_path);
+                                               const std::string& logical_path,
+                                               const std::string& field = {});
 
 /// memory.stat / memory.events: "name value" lines, u64 (values above INT64_MAX are kept).
 /// Bad lines go to `bad`; an empty file or one without any valid line is an error.

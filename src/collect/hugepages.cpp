@@ -15,16 +15,15 @@ constexpr const char* kHugepagesDir = "kernel/mm/hugepages";
 
 }  // namespace
 
-core::Result<std::uint64_t> parse_sysfs_u64(std::string_view text,
-                                            const std::string& logical_path) {
+core::Result<std::uint64_t> parse_sysfs_u64(std::string_view text, const std::string& logical_path,
+                                            const std::string& field) {
   const auto trimmed = core::trim(text);
   if (trimmed.empty()) {
-    return core::make_error(core::ErrorKind::parse_error, logical_path, "file is empty");
+    return core::make_error(core::ErrorKind::parse_error, logical_path, "file is empty", 0, field);
   }
-  if (auto v = core::parse_u64(trimmed)) return *v;
-  return core::make_error(
-      core::ErrorKind::parse_error, logical_path,
-      "expected an unsigned integer, got \"" + std::string(trimmed.substr(0, 80)) + "\"");
+  core::NumberProblem why{};
+  if (auto v = core::parse_u64(trimmed, &why)) return *v;
+  return core::field_error(logical_path, 1, field, "an unsigned integer", core::to_string(why));
 }
 
 core::Result<std::uint64_t> parse_hugepage_dir_size(std::string_view name,
@@ -33,8 +32,7 @@ core::Result<std::uint64_t> parse_hugepage_dir_size(std::string_view name,
   constexpr std::string_view suffix = "kB";
   const auto bad = [&] {
     return core::make_error(core::ErrorKind::parse_error, logical_path,
-                            "expected a directory named \"hugepages-<n>kB\", got \"" +
-                                std::string(name.substr(0, 80)) + "\"");
+                            "expected a directory named \"hugepages-<n>kB\"");
   };
   if (name.size() <= prefix.size() + suffix.size() || name.substr(0, prefix.size()) != prefix ||
       name.substr(name.size() - suffix.size()) != suffix) {
@@ -68,11 +66,13 @@ core::Result<std::vector<model::HugePagePool>> read_hugepage_pools(const core::R
       if (!text) {
         // Per-node pools have no resv/overcommit files; older kernels lack some: not an error.
         if (text.error().kind != core::ErrorKind::missing && bad != nullptr) {
-          bad->push_back(text.error());
+          auto err = std::move(text).error();
+          if (err.field.empty()) err.field = file;
+          bad->push_back(std::move(err));
         }
         return;
       }
-      auto v = parse_sysfs_u64(*text, fs.logical(core::Tree::sys, rel));
+      auto v = parse_sysfs_u64(*text, fs.logical(core::Tree::sys, rel), file);
       if (!v) {
         if (bad != nullptr) bad->push_back(v.error());
         return;

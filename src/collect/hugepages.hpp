@@ -16,8 +16,11 @@
 
 namespace vmtune::collect {
 
-/// A one-value sysfs file ("2000\n"): the unsigned number, or a parse error naming the path.
-core::Result<std::uint64_t> parse_sysfs_u64(std::string_view text, const std::string& logical_path);
+/// A one-value sysfs file ("2000\n"): the unsigned number, or a parse error naming the path,
+/// line 1 and `field` (the file's name, so a rule needing it can say why it is absent). An
+/// empty file ("file is empty") is an error, never 0.
+core::Result<std::uint64_t> parse_sysfs_u64(std::string_view text, const std::string& logical_path,
+                                            const std::string& field = {});
 
 /// "hugepages-2048kB" -> 2097152 (bytes). Error for any other shape.
 core::Result<std::uint64_t> parse_hugepage_dir_size(std::string_view name,

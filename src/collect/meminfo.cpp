@@ -2,19 +2,23 @@
 #include "collect/meminfo.hpp"
 
 #include "collect/source_util.hpp"
-#include "core/parse.hpp"
 
 namespace vmtune::collect {
+
+core::KbUnit meminfo_unit(std::string_view key) noexcept {
+  return key.substr(0, 10) == "HugePages_" ? core::KbUnit::none : core::KbUnit::required;
+}
 
 core::Result<model::MemInfo> parse_meminfo(std::string_view text, const std::string& logical_path,
                                            std::vector<core::Error>* bad) {
   model::MemInfo out;
-  for (auto& kv : core::parse_kv_kb(text, logical_path, bad)) {
+  for (auto& kv : core::parse_kv_units(text, logical_path, bad, &meminfo_unit)) {
     out.fields.insert_or_assign(std::move(kv.key), kv.value);
   }
   if (out.fields.empty()) {
-    return core::make_error(core::ErrorKind::parse_error, logical_path,
-                            text.empty() ? "file is empty" : "no \"Key: value\" line found");
+    return core::make_error(
+        core::ErrorKind::parse_error, logical_path,
+        core::trim(text).empty() ? "file is empty" : "no valid \"Key: <n> kB\" line found");
   }
   return out;
 }
@@ -24,7 +28,7 @@ void read_meminfo(const core::RootFs& fs, model::Sample& sample) {
   if (!text) return fail_source(sample, sample.meminfo, "meminfo", text.error());
   std::vector<core::Error> bad;
   auto parsed = parse_meminfo(*text, fs.logical(core::Tree::proc, "meminfo"), &bad);
-  if (!parsed) return fail_source(sample, sample.meminfo, "meminfo", parsed.error());
+  if (!parsed) return fail_source(sample, sample.meminfo, "meminfo", parsed.error(), bad);
   set_source(sample, sample.meminfo, "meminfo", std::move(*parsed), bad);
 }
 

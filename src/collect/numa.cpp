@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "collect/hugepages.hpp"
+#include "collect/meminfo.hpp"
 #include "collect/source_util.hpp"
 #include "core/parse.hpp"
 
@@ -27,10 +28,9 @@ core::Result<std::vector<int>> parse_id_list(std::string_view text,
                                              const std::string& logical_path) {
   std::vector<int> ids;
   text = core::trim(text);
-  const auto bad = [&](std::string_view piece) {
-    return core::make_error(
-        core::ErrorKind::parse_error, logical_path,
-        "expected a list such as \"0-3,5\", got \"" + std::string(piece.substr(0, 80)) + "\"");
+  const auto bad = [&](std::string_view) {
+    return core::field_error(logical_path, 1, "", "a list such as \"0-3,5\"",
+                             "not a list of node numbers");
   };
   while (!text.empty()) {
     const auto comma = text.find(',');
@@ -66,10 +66,9 @@ core::Result<model::Counters> parse_node_meminfo(std::string_view text, int node
       body.remove_prefix(prefix.size());
     } else if (!core::trim(body).empty()) {
       if (bad != nullptr) {
-        bad->push_back(core::make_error(core::ErrorKind::parse_error, logical_path,
-                                        "expected a line starting with \"" + prefix + "\", got \"" +
-                                            std::string(body.substr(0, 80)) + "\"",
-                                        line.number));
+        bad->push_back(core::field_error(logical_path, line.number, "",
+                                         "a line starting with \"" + prefix + "\"",
+                                         "another prefix"));
       }
       body = {};
     }
@@ -77,7 +76,7 @@ core::Result<model::Counters> parse_node_meminfo(std::string_view text, int node
     stripped.push_back('\n');
   }
   model::Counters out;
-  for (auto& kv : core::parse_kv_kb(stripped, logical_path, bad)) {
+  for (auto& kv : core::parse_kv_units(stripped, logical_path, bad, &meminfo_unit)) {
     out.insert_or_assign(std::move(kv.key), kv.value);
   }
   if (out.empty()) {
@@ -106,11 +105,11 @@ core::Result<std::vector<std::uint32_t>> parse_node_distance(std::string_view te
                                                              const std::string& logical_path) {
   std::vector<std::uint32_t> out;
   for (const auto word : core::split_ws(core::trim(text))) {
-    const auto v = core::parse_u64(word);
+    core::NumberProblem why = core::NumberProblem::out_of_range;
+    const auto v = core::parse_u64(word, &why);
     if (!v || *v > std::numeric_limits<std::uint32_t>::max()) {
-      return core::make_error(
-          core::ErrorKind::parse_error, logical_path,
-          "expected unsigned distances, got \"" + std::string(word.substr(0, 80)) + "\"");
+      return core::field_error(logical_path, 1, "distance", "unsigned distances",
+                               core::to_string(why));
     }
     out.push_back(static_cast<std::uint32_t>(*v));
   }
@@ -129,11 +128,15 @@ void read_numa(const core::RootFs& fs, model::Sample& sample) {
   auto online = fs.read_text(core::Tree::sys, dir + "/online");
   if (online) {
     numa.online = std::string(core::trim(*online));
-    auto parsed = parse_id_list(*online, fs.logical(core::Tree::sys, dir + "/online"));
-    if (parsed) {
-      ids = std::move(*parsed);
-    } else {
+    const auto logical = fs.logical(core::Tree::sys, dir + "/online");
+    auto parsed = parse_id_list(*online, logical);
+    if (!parsed) {
       bad.push_back(parsed.error());
+    } else if (parsed->empty()) {
+      // Node 0 is always online: an empty read is damage. Fall back to the directories.
+      bad.push_back(core::make_error(core::ErrorKind::parse_error, logical, "file is empty"));
+    } else {
+      ids = std::move(*parsed);
     }
   } else if (online.error().kind != core::ErrorKind::missing) {
     bad.push_back(online.error());

@@ -32,6 +32,7 @@ struct PidReader {
   const core::RootFs& fs;
   const std::string& pid_dir;
   std::vector<core::Error>* bad;
+  bool* denied_even_to_root = nullptr;  ///< set when root itself was refused (RootFs says so)
 
   FileRead read(const char* file, std::string& out) const {
     auto text = fs.read_text(core::Tree::proc, pid_dir + "/" + file);
@@ -45,6 +46,10 @@ struct PidReader {
         // tree that simply lacks the file).
         return fs.exists(core::Tree::proc, pid_dir) ? FileRead::absent : FileRead::exited;
       case core::ErrorKind::permission_denied:
+        if (denied_even_to_root != nullptr &&
+            text.error().message.find("even to root") != std::string::npos) {
+          *denied_even_to_root = true;
+        }
         return FileRead::denied;
       default:
         if (bad != nullptr) bad->push_back(text.error());
@@ -133,11 +138,17 @@ void parse_smaps_rollup(std::string_view text, model::Process& p) {
   }
 }
 
-std::string parse_cmdline(std::string_view raw) {
+std::vector<std::string> parse_cmdline(std::string_view raw) {
   while (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
-  std::string out(raw);
-  std::replace(out.begin(), out.end(), '\0', ' ');
-  return out;
+  std::vector<std::string> argv;
+  if (raw.empty()) return argv;
+  for (;;) {
+    const auto nul = raw.find('\0');
+    argv.emplace_back(raw.substr(0, nul));
+    if (nul == std::string_view::npos) break;
+    raw.remove_prefix(nul + 1);
+  }
+  return argv;
 }
 
 core::Result<std::vector<model::Process>> scan_processes_rootfs(const core::RootFs& fs,
@@ -154,7 +165,7 @@ core::Result<std::vector<model::Process>> scan_processes_rootfs(const core::Root
     const auto dir_pid = parse_pid(name);
     if (!dir_pid) continue;
     ++st.scanned;
-    const PidReader r{fs, name, bad};
+    const PidReader r{fs, name, bad, &st.smaps_denied_even_to_root};
     auto res = r.read("stat", text);
     if (res == FileRead::exited || res == FileRead::absent) {
       ++st.exited;  // a captured pid directory without stat is as good as gone
@@ -270,10 +281,7 @@ core::Result<std::vector<model::Process>> scan_processes_libproc2(bool smaps_rol
     p.minflt = PIDS_VAL(rel_minflt, ul_int, s, info.get());
     p.majflt = PIDS_VAL(rel_majflt, ul_int, s, info.get());
     if (char** argv = PIDS_VAL(rel_cmdline, strv, s, info.get())) {
-      for (char** a = argv; *a != nullptr; ++a) {
-        if (!p.cmdline.empty()) p.cmdline += ' ';
-        p.cmdline += *a;
-      }
+      for (char** a = argv; *a != nullptr; ++a) p.cmdline.emplace_back(*a);
     }
     // libproc2 reports 0 for a field the status file lacks; kernel threads have none.
     const auto kb = [&](Rel rel) -> std::optional<std::uint64_t> {
@@ -333,7 +341,10 @@ void read_processes(const core::RootFs& fs, model::Sample& sample, bool smaps_ro
         core::ErrorKind::permission_denied, fs.logical(core::Tree::proc, "*/smaps_rollup"),
         "smaps_rollup unreadable for " + std::to_string(stats.smaps_denied) + " of " +
             std::to_string(procs->size()) +
-            " processes; their Pss, SwapPss and AnonHugePages are absent"));
+            " processes; their Pss, SwapPss and AnonHugePages are absent" +
+            // Root is refused some too (PID 1 in a container, another user namespace): no hint
+            // to run as root then. Taken from the reads' own errors, so a replay says the same.
+            (stats.smaps_denied_even_to_root ? ", even to root" : "")));
   }
   set_source(sample, sample.processes, "processes", std::move(*procs), bad);
 }

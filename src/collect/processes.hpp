@@ -42,13 +42,15 @@ void parse_proc_status(std::string_view text, model::Process& process);
 /// Fills AnonHugePages, Pss and SwapPss (kB -> bytes) from smaps_rollup text.
 void parse_smaps_rollup(std::string_view text, model::Process& process);
 
-/// NUL-separated argv -> one line with spaces (trailing NULs dropped).
-std::string parse_cmdline(std::string_view raw);
+/// /proc/PID/cmdline -> its arguments: split at each NUL; trailing NULs (the last argument's
+/// terminator, and the padding setproctitle leaves) dropped first. "" -> {} (kernel thread).
+std::vector<std::string> parse_cmdline(std::string_view raw);
 
 struct ProcessScanStats {
-  std::size_t scanned = 0;       ///< numeric /proc entries looked at
-  std::size_t exited = 0;        ///< vanished during the scan (skipped)
-  std::size_t smaps_denied = 0;  ///< smaps_rollup permission denied
+  std::size_t scanned = 0;                 ///< numeric /proc entries looked at
+  std::size_t exited = 0;                  ///< vanished during the scan (skipped)
+  std::size_t smaps_denied = 0;            ///< smaps_rollup permission denied
+  bool smaps_denied_even_to_root = false;  ///< ... and root itself was refused
 };
 
 /// Scans through RootFs (works for any tree). Fails only when the proc root cannot be listed.

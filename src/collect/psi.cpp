@@ -1,19 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "collect/psi.hpp"
 
-#include <cmath>
-
 #include "collect/source_util.hpp"
 #include "core/parse.hpp"
 
 namespace vmtune::collect {
 namespace {
 
+// The message names the expected format and the problem, never the line's content.
 core::Error bad_field(const std::string& path, const core::Line& line, std::string field,
-                      const std::string& what) {
-  return core::make_error(core::ErrorKind::parse_error, path,
-                          what + ", got \"" + std::string(line.text.substr(0, 80)) + "\"",
-                          line.number, std::move(field));
+                      std::string_view expected, std::string_view problem) {
+  return core::field_error(path, line.number, std::move(field), expected, problem);
 }
 
 // Parses "avg10=0.10 avg60=2.00 avg300=3.85 total=15" (the words after "some"/"full").
@@ -27,14 +24,16 @@ core::Result<model::PsiLine> parse_psi_line(const std::vector<std::string_view>&
     const auto w = words[i];
     const auto eq = w.find('=');
     if (eq == std::string_view::npos || eq == 0) {
-      return bad_field(path, line, std::string(words[0]), "expected \"key=value\" words");
+      return bad_field(path, line, std::string(words[0]), "\"key=value\" words",
+                       "a word without '='");
     }
     const auto key = w.substr(0, eq);
     const auto val = w.substr(eq + 1);
     const std::string field = std::string(words[0]) + "." + std::string(key);
     if (key == "total") {
-      const auto v = core::parse_u64(val);
-      if (!v) return bad_field(path, line, field, "expected total=<microseconds>");
+      core::NumberProblem why{};
+      const auto v = core::parse_u64(val, &why);
+      if (!v) return bad_field(path, line, field, "total=<microseconds>", core::to_string(why));
       out.total_us = *v;
       have[3] = true;
       continue;
@@ -53,9 +52,11 @@ core::Result<model::PsiLine> parse_psi_line(const std::vector<std::string_view>&
     } else {
       continue;
     }
-    const auto v = core::parse_double(val);
-    if (!v || !std::isfinite(*v) || *v < 0 || *v > 100) {
-      return bad_field(path, line, field, "expected a percentage 0..100");
+    core::NumberProblem why{};
+    const auto v = core::parse_double(val, &why);
+    if (!v || *v < 0 || *v > 100) {
+      return bad_field(path, line, field, "a percentage 0..100",
+                       v ? "out of range" : core::to_string(why));
     }
     *slot = *v;
     have[idx] = true;
@@ -64,7 +65,7 @@ core::Result<model::PsiLine> parse_psi_line(const std::vector<std::string_view>&
   for (int i = 0; i < 4; ++i) {
     if (!have[i]) {
       return bad_field(path, line, std::string(words[0]) + "." + kNames[i],
-                       std::string("missing ") + kNames[i]);
+                       std::string(kNames[i]) + "=<value>", "missing");
     }
   }
   return out;
@@ -86,7 +87,8 @@ core::Result<model::Psi> parse_psi(std::string_view text, const std::string& log
     } else if (words[0] == "full") {
       target = &out.full;
     } else {
-      errs.push_back(bad_field(logical_path, line, "", "expected a \"some\" or \"full\" line"));
+      errs.push_back(
+          bad_field(logical_path, line, "", "a \"some\" or \"full\" line", "unknown line"));
       continue;
     }
     auto parsed = parse_psi_line(words, logical_path, line);
@@ -97,9 +99,9 @@ core::Result<model::Psi> parse_psi(std::string_view text, const std::string& log
     *target = *parsed;
   }
   if (!out.some && !out.full) {
-    return core::make_error(core::ErrorKind::parse_error, logical_path,
-                            core::trim(text).empty() ? "file is empty"
-                                                     : "no valid \"some\" or \"full\" line");
+    return core::make_error(
+        core::ErrorKind::parse_error, logical_path,
+        core::trim(text).empty() ? "file is empty" : "no valid \"some\" or \"full\" line");
   }
   return out;
 }
@@ -111,14 +113,14 @@ void read_psi(const core::RootFs& fs, model::Sample& sample) {
     if (err.kind == core::ErrorKind::missing) {
       err.message = "kernel without pressure stall information (CONFIG_PSI off): " + err.message;
     } else if (err.kind == core::ErrorKind::unsupported) {
-      err.message = "pressure stall information disabled (psi=0 on the kernel command line): " +
-                    err.message;
+      err.message =
+          "pressure stall information disabled (psi=0 on the kernel command line): " + err.message;
     }
     return fail_source(sample, sample.psi, "psi", err);
   }
   std::vector<core::Error> bad;
   auto parsed = parse_psi(*text, fs.logical(core::Tree::proc, "pressure/memory"), &bad);
-  if (!parsed) return fail_source(sample, sample.psi, "psi", parsed.error());
+  if (!parsed) return fail_source(sample, sample.psi, "psi", parsed.error(), bad);
   set_source(sample, sample.psi, "psi", std::move(*parsed), bad);
 }
 

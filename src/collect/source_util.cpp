@@ -5,12 +5,17 @@ namespace vmtune::collect {
 
 model::SourceState state_from(core::ErrorKind kind) noexcept {
   switch (kind) {
-    case core::ErrorKind::missing: return model::SourceState::missing;
-    case core::ErrorKind::permission_denied: return model::SourceState::permission_denied;
-    case core::ErrorKind::parse_error: return model::SourceState::parse_error;
-    case core::ErrorKind::unsupported: return model::SourceState::unsupported;
+    case core::ErrorKind::missing:
+      return model::SourceState::missing;
+    case core::ErrorKind::permission_denied:
+      return model::SourceState::permission_denied;
+    case core::ErrorKind::parse_error:
+      return model::SourceState::parse_error;
+    case core::ErrorKind::unsupported:
+      return model::SourceState::unsupported;
     case core::ErrorKind::io_error:
-    case core::ErrorKind::invalid_argument: break;
+    case core::ErrorKind::invalid_argument:
+      break;
   }
   return model::SourceState::missing;
 }
@@ -20,12 +25,29 @@ void note_unavailable(model::Sample& sample, const std::string& source, const co
   if (error.kind == core::ErrorKind::missing) {
     reason = "not present (" + error.message + ")";
   } else if (error.kind == core::ErrorKind::permission_denied) {
-    // Not "run as root": root is refused some files too (another user namespace, lockdown).
-    reason = "permission denied (" + error.message + "); reading it needs root or the owner's "
-             "privileges";
+    // vmtune's own refusals ("refused: a symbolic link", a file of another user) and what root
+    // itself is refused ("…, even to root") are not cured by more privileges: say only what
+    // happened. Otherwise, not "run as root": root is refused some files too.
+    const bool privileges_help = error.message.rfind("refused", 0) != 0 &&
+                                 error.message.find("even to root") == std::string::npos;
+    reason = privileges_help ? "permission denied (" + error.message +
+                                   "); reading it needs root or the owner's privileges"
+                             : error.message;
   }
-  sample.unavailable.push_back(
-      model::Unavailable{source, error.path, error.line, error.field, std::move(reason)});
+  add_unavailable(
+      sample, model::Unavailable{source, error.path, error.line, error.field, std::move(reason)});
+}
+
+void add_unavailable(model::Sample& sample, model::Unavailable entry) {
+  // Linear, newest first: duplicates come from the same collector, close together, and a
+  // sample holds at most a few thousand entries (one per unreadable process file).
+  for (auto it = sample.unavailable.rbegin(); it != sample.unavailable.rend(); ++it) {
+    if (it->line == entry.line && it->path == entry.path && it->field == entry.field &&
+        it->source == entry.source && it->reason == entry.reason) {
+      return;
+    }
+  }
+  sample.unavailable.push_back(std::move(entry));
 }
 
 }  // namespace vmtune::collect

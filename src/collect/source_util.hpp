@@ -13,17 +13,25 @@ namespace vmtune::collect {
 
 model::SourceState state_from(core::ErrorKind kind) noexcept;
 
-/// Records one problem with a source in sample.unavailable.
+/// Records one problem with a source in sample.unavailable, once: an entry equal to one
+/// already listed (same source, path, line, field and reason) is not added again, so a file
+/// read twice in one sample (a pool seen globally and per node, a retried read) shows once.
 void note_unavailable(model::Sample& sample, const std::string& source, const core::Error& error);
 
-/// Marks a source as not read, with the error as its reason, and records it.
+/// Adds an entry to sample.unavailable unless an equal one is already there.
+void add_unavailable(model::Sample& sample, model::Unavailable entry);
+
+/// Marks a source as not read, with the error as its reason, and records it. Problems found
+/// on single lines before the whole file was given up (`bad`) are recorded too, so the report
+/// names the damaged field and not only "no valid line".
 template <typename T>
 void fail_source(model::Sample& sample, model::Source<T>& src, const std::string& source,
-                 const core::Error& error) {
+                 const core::Error& error, const std::vector<core::Error>& bad = {}) {
   src.state = state_from(error.kind);
   src.value.reset();
   src.reason = error.to_string();
   note_unavailable(sample, source, error);
+  for (const auto& e : bad) note_unavailable(sample, source, e);
 }
 
 /// Stores a value; parse problems on single lines (`bad`) are recorded but keep the value.

@@ -4,7 +4,6 @@
 #include <limits>
 
 #include "collect/source_util.hpp"
-#include "core/escape.hpp"
 #include "core/parse.hpp"
 
 namespace vmtune::collect {
@@ -12,12 +11,11 @@ namespace {
 
 bool is_octal(char c) { return c >= '0' && c <= '7'; }
 
+// The row holds an untrusted file name: the message names the expected format and the
+// problem, never the row's content.
 core::Error bad_row(const std::string& path, const core::Line& line, std::string field,
-                    const std::string& what) {
-  // The row holds an untrusted file name: escape it before it can reach a terminal.
-  return core::make_error(core::ErrorKind::parse_error, path,
-                          what + ", got \"" + core::escape_text(line.text.substr(0, 120)) + "\"",
-                          line.number, std::move(field));
+                    std::string_view expected, std::string_view problem) {
+  return core::field_error(path, line.number, std::move(field), expected, problem);
 }
 
 }  // namespace
@@ -26,8 +24,8 @@ std::string unescape_octal(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 3 < text.size() && is_octal(text[i + 1]) &&
-        is_octal(text[i + 2]) && is_octal(text[i + 3])) {
+    if (text[i] == '\\' && i + 3 < text.size() && is_octal(text[i + 1]) && is_octal(text[i + 2]) &&
+        is_octal(text[i + 3])) {
       const int v = (text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 + (text[i + 3] - '0');
       if (v <= 0xff) {
         out.push_back(static_cast<char>(v));
@@ -56,26 +54,33 @@ core::Result<std::vector<model::SwapDevice>> parse_swaps(std::string_view text,
     }
     if (parts.size() != 5) {
       errs.push_back(bad_row(logical_path, line, "",
-                             "expected \"<filename> <type> <size kB> <used kB> <priority>\""));
+                             "\"<filename> <type> <size kB> <used kB> <priority>\"",
+                             parts.size() < 5 ? "too few columns" : "too many columns"));
       continue;
     }
     model::SwapDevice d;
     d.filename = unescape_octal(parts[0]);
     d.type = std::string(parts[1]);
-    const auto size = core::parse_u64(parts[2]);
-    const auto used = core::parse_u64(parts[3]);
-    const auto prio = core::parse_i64(parts[4]);
+    core::NumberProblem size_why = core::NumberProblem::out_of_range;
+    core::NumberProblem used_why = core::NumberProblem::out_of_range;
+    core::NumberProblem prio_why{};
+    const auto size = core::parse_u64(parts[2], &size_why);
+    const auto used = core::parse_u64(parts[3], &used_why);
+    const auto prio = core::parse_i64(parts[4], &prio_why);
     constexpr std::uint64_t kMaxKib = std::numeric_limits<std::uint64_t>::max() / 1024;
     if (!size || *size > kMaxKib) {
-      errs.push_back(bad_row(logical_path, line, "Size", "expected a size in kB"));
+      errs.push_back(
+          bad_row(logical_path, line, "Size", "a size in kB", core::to_string(size_why)));
       continue;
     }
     if (!used || *used > kMaxKib) {
-      errs.push_back(bad_row(logical_path, line, "Used", "expected a used amount in kB"));
+      errs.push_back(
+          bad_row(logical_path, line, "Used", "a used amount in kB", core::to_string(used_why)));
       continue;
     }
     if (!prio) {
-      errs.push_back(bad_row(logical_path, line, "Priority", "expected a signed priority"));
+      errs.push_back(
+          bad_row(logical_path, line, "Priority", "a signed priority", core::to_string(prio_why)));
       continue;
     }
     d.size = *size * 1024;
@@ -97,7 +102,7 @@ void read_swaps(const core::RootFs& fs, model::Sample& sample) {
   if (!text) return fail_source(sample, sample.swaps, "swaps", text.error());
   std::vector<core::Error> bad;
   auto parsed = parse_swaps(*text, fs.logical(core::Tree::proc, "swaps"), &bad);
-  if (!parsed) return fail_source(sample, sample.swaps, "swaps", parsed.error());
+  if (!parsed) return fail_source(sample, sample.swaps, "swaps", parsed.error(), bad);
   set_source(sample, sample.swaps, "swaps", std::move(*parsed), bad);
 }
 

@@ -5,13 +5,15 @@
 #include <map>
 
 #include "collect/source_util.hpp"
+#include "collect/sysctl.hpp"
 #include "core/parse.hpp"
 
 namespace vmtune::collect {
 namespace {
 
 bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // systemd-sysctl's search path (CONF_PATHS("sysctl.d")), highest priority first. /etc goes
@@ -71,7 +73,7 @@ std::vector<model::SysctlAssignment> parse_sysctl_conf(std::string_view text,
         bad->push_back(core::make_error(core::ErrorKind::parse_error, logical_path,
                                         "not a \"key = value\" assignment (systemd-sysctl "
                                         "ignores the line)",
-                                        line.number, std::string(p.substr(0, 64))));
+                                        line.number));
       }
       continue;
     }
@@ -91,6 +93,16 @@ std::vector<model::SysctlAssignment> parse_sysctl_conf(std::string_view text,
                                         "assignment without a key", line.number));
       }
       continue;
+    }
+    // A knob that takes numbers cannot be set to anything else: the kernel refuses the write,
+    // so the line sets nothing at boot. It is reported and left out (never a "current
+    // setting" of "abc"). Globs and keys vmtune does not know are not checked.
+    if (a.key.find_first_of("*?[") == std::string::npos && sysctl_is_numeric(a.key)) {
+      if (auto e = check_sysctl_numbers(a.value, logical_path, a.key, line.number)) {
+        e->message += " (the kernel refuses the value: the line sets nothing)";
+        if (bad != nullptr) bad->push_back(std::move(*e));
+        continue;
+      }
     }
     out.push_back(std::move(a));
   }
@@ -123,10 +135,9 @@ std::optional<bool> mount_is_read_only(std::string_view mountinfo, std::string_v
     const auto f = core::split_ws(line.text);
     if (f.size() < 6) continue;
     const std::string_view mp = f[4];
-    const bool covers =
-        mp == mount_point || mp == "/" ||
-        (mount_point.size() > mp.size() && mount_point.substr(0, mp.size()) == mp &&
-         mount_point[mp.size()] == '/');
+    const bool covers = mp == mount_point || mp == "/" ||
+                        (mount_point.size() > mp.size() && mount_point.substr(0, mp.size()) == mp &&
+                         mount_point[mp.size()] == '/');
     if (!covers || mp.size() < best) continue;
     best = mp.size();
     bool is_ro = false;

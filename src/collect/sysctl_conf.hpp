@@ -30,7 +30,9 @@ std::string normalize_sysctl_key(std::string_view key);
 
 /// Pure parser of one file. Comments start with '#' or ';' (after leading blanks); a line is
 /// "[-]key = value". Lines that are not assignments go to `bad` (file, line) and are skipped;
-/// "!glob" exclusion lines are accepted and skipped.
+/// "!glob" exclusion lines are accepted and skipped. An assignment to a knob that takes
+/// numbers (collect::sysctl_is_numeric) whose value is not integers ("abc", empty) goes to
+/// `bad` (file, line, key) and is skipped: the kernel refuses it, so it sets nothing.
 std::vector<model::SysctlAssignment> parse_sysctl_conf(std::string_view text,
                                                        const std::string& logical_path,
                                                        std::vector<core::Error>* bad);

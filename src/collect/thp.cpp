@@ -18,7 +18,12 @@ std::optional<std::string> read_optional(const core::RootFs& fs, const std::stri
                                          std::vector<core::Error>& bad) {
   auto text = fs.read_text(core::Tree::sys, rel);
   if (!text) {
-    if (text.error().kind != core::ErrorKind::missing) bad.push_back(text.error());
+    if (text.error().kind != core::ErrorKind::missing) {
+      auto err = std::move(text).error();
+      // Name the file below the THP directory, as parse errors do.
+      if (err.field.empty()) err.field = rel.substr(std::string_view(kThpDir).size() + 1);
+      bad.push_back(std::move(err));
+    }
     return std::nullopt;
   }
   return std::move(*text);
@@ -27,17 +32,33 @@ std::optional<std::string> read_optional(const core::RootFs& fs, const std::stri
 }  // namespace
 
 core::Result<std::string> parse_thp_selection(std::string_view text,
-                                              const std::string& logical_path) {
+                                              const std::string& logical_path,
+                                              const std::string& field) {
   auto choice = core::bracketed_choice(text);
   if (choice.empty()) {
-    const auto trimmed = core::trim(text);
-    return core::make_error(core::ErrorKind::parse_error, logical_path,
-                            trimmed.empty() ? std::string("file is empty")
-                                            : "expected a bracketed selection such as "
-                                              "\"always [madvise] never\", got \"" +
-                                                  std::string(trimmed.substr(0, 80)) + "\"");
+    if (core::trim(text).empty()) {
+      return core::make_error(core::ErrorKind::parse_error, logical_path, "file is empty", 0,
+                              field);
+    }
+    return core::field_error(logical_path, 1, field,
+                             "a bracketed selection such as \"always [madvise] never\"",
+                             "no bracketed word");
   }
   return choice;
+}
+
+core::Result<std::string> parse_khugepaged_value(std::string_view text,
+                                                 const std::string& logical_path,
+                                                 const std::string& field) {
+  const auto trimmed = core::trim(text);
+  if (trimmed.empty()) {
+    return core::make_error(core::ErrorKind::parse_error, logical_path, "file is empty", 0, field);
+  }
+  core::NumberProblem why{};
+  if (!core::parse_u64(trimmed, &why)) {
+    return core::field_error(logical_path, 1, field, "an unsigned integer", core::to_string(why));
+  }
+  return std::string(trimmed);
 }
 
 void read_thp(const core::RootFs& fs, model::Sample& sample) {
@@ -55,10 +76,13 @@ void read_thp(const core::RootFs& fs, model::Sample& sample) {
 
   std::vector<core::Error> bad;
   model::Thp thp;
+  // The field an error names: the path below the THP directory ("defrag",
+  // "khugepaged/pages_to_scan", "hugepages-64kB/enabled").
+  const auto field_of = [&](const std::string& rel) { return rel.substr(dir.size() + 1); };
   const auto selection = [&](const std::string& rel, std::string& out) {
     auto text = read_optional(fs, rel, bad);
     if (!text) return;
-    auto choice = parse_thp_selection(*text, fs.logical(core::Tree::sys, rel));
+    auto choice = parse_thp_selection(*text, fs.logical(core::Tree::sys, rel), field_of(rel));
     if (!choice) {
       bad.push_back(choice.error());
       return;
@@ -68,7 +92,7 @@ void read_thp(const core::RootFs& fs, model::Sample& sample) {
   const auto number = [&](const std::string& rel, std::optional<std::uint64_t>& out) {
     auto text = read_optional(fs, rel, bad);
     if (!text) return;
-    auto v = parse_sysfs_u64(*text, fs.logical(core::Tree::sys, rel));
+    auto v = parse_sysfs_u64(*text, fs.logical(core::Tree::sys, rel), field_of(rel));
     if (!v) {
       bad.push_back(v.error());
       return;
@@ -81,7 +105,7 @@ void read_thp(const core::RootFs& fs, model::Sample& sample) {
     const std::string rel = dir + "/enabled";
     auto text = fs.read_text(core::Tree::sys, rel);
     if (!text) return fail_source(sample, sample.thp, "thp", text.error());
-    auto choice = parse_thp_selection(*text, fs.logical(core::Tree::sys, rel));
+    auto choice = parse_thp_selection(*text, fs.logical(core::Tree::sys, rel), "enabled");
     if (!choice) return fail_source(sample, sample.thp, "thp", choice.error());
     thp.enabled = std::move(*choice);
   }
@@ -92,8 +116,15 @@ void read_thp(const core::RootFs& fs, model::Sample& sample) {
 
   if (auto kh = fs.list_dir(core::Tree::sys, dir + "/khugepaged")) {
     for (const auto& name : *kh) {
-      if (auto text = read_optional(fs, dir + "/khugepaged/" + name, bad)) {
-        thp.khugepaged.emplace(name, std::string(core::trim(*text)));
+      const std::string rel = dir + "/khugepaged/" + name;
+      if (auto text = read_optional(fs, rel, bad)) {
+        // Every khugepaged file is a number (mm/khugepaged.c): anything else is damage.
+        auto v = parse_khugepaged_value(*text, fs.logical(core::Tree::sys, rel), field_of(rel));
+        if (v) {
+          thp.khugepaged.emplace(name, std::move(*v));
+        } else {
+          bad.push_back(v.error());
+        }
       }
     }
   } else if (kh.error().kind != core::ErrorKind::missing) {

@@ -13,9 +13,16 @@
 
 namespace vmtune::collect {
 
-/// "always [madvise] never" -> "madvise". A file without a bracketed word is a parse error.
+/// "always [madvise] never" -> "madvise". A file without a bracketed word (empty, cut short)
+/// is a parse error naming the path and `field` (the file's path below transparent_hugepage).
 core::Result<std::string> parse_thp_selection(std::string_view text,
-                                              const std::string& logical_path);
+                                              const std::string& logical_path,
+                                              const std::string& field = {});
+/// A khugepaged/* file: an unsigned number, kept as its trimmed text. Anything else (empty,
+/// not a number) is a parse error naming the path and `field`.
+core::Result<std::string> parse_khugepaged_value(std::string_view text,
+                                                 const std::string& logical_path,
+                                                 const std::string& field = {});
 
 /// Fills sample.thp. A kernel without THP (no transparent_hugepage directory) makes the source
 /// unsupported with that reason; single unreadable or malformed files are recorded and skipped.

@@ -13,9 +13,9 @@ core::Result<model::VmStat> parse_vmstat(std::string_view text, const std::strin
     out.counters.insert_or_assign(std::move(name), value);
   }
   if (out.counters.empty()) {
-    return core::make_error(core::ErrorKind::parse_error, logical_path,
-                            core::trim(text).empty() ? "file is empty"
-                                                     : "no \"<name> <value>\" line found");
+    return core::make_error(
+        core::ErrorKind::parse_error, logical_path,
+        core::trim(text).empty() ? "file is empty" : "no \"<name> <value>\" line found");
   }
   return out;
 }
@@ -25,7 +25,7 @@ void read_vmstat(const core::RootFs& fs, model::Sample& sample) {
   if (!text) return fail_source(sample, sample.vmstat, "vmstat", text.error());
   std::vector<core::Error> bad;
   auto parsed = parse_vmstat(*text, fs.logical(core::Tree::proc, "vmstat"), &bad);
-  if (!parsed) return fail_source(sample, sample.vmstat, "vmstat", parsed.error());
+  if (!parsed) return fail_source(sample, sample.vmstat, "vmstat", parsed.error(), bad);
   set_source(sample, sample.vmstat, "vmstat", std::move(*parsed), bad);
 }
 

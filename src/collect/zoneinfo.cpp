@@ -11,12 +11,10 @@ namespace {
 
 enum class Section { header, node_stats, zone, pagesets, tail };
 
+// The message names the expected format and the problem, never the line's content.
 core::Error bad_line(const std::string& path, const core::Line& line, std::string field,
-                     const std::string& what) {
-  return core::make_error(core::ErrorKind::parse_error, path,
-                          what + ", got \"" + std::string(core::trim(line.text).substr(0, 80)) +
-                              "\"",
-                          line.number, std::move(field));
+                     std::string_view expected, std::string_view problem) {
+  return core::field_error(path, line.number, std::move(field), expected, problem);
 }
 
 // "Node 0, zone   Normal" -> node and zone name.
@@ -86,7 +84,8 @@ core::Result<std::vector<model::Zone>> parse_zoneinfo(std::string_view text,
       int node = 0;
       std::string name;
       if (!parse_header(t, &node, &name)) {
-        errs.push_back(bad_line(logical_path, line, "zone", "expected \"Node <n>, zone <name>\""));
+        errs.push_back(bad_line(logical_path, line, "zone", "\"Node <n>, zone <name>\"",
+                                "malformed zone header"));
         zone = nullptr;
         skipping = true;
         continue;
@@ -101,7 +100,8 @@ core::Result<std::vector<model::Zone>> parse_zoneinfo(std::string_view text,
     }
     if (zone == nullptr) {
       if (!skipping) {
-        errs.push_back(bad_line(logical_path, line, "", "line before the first \"Node\" header"));
+        errs.push_back(bad_line(logical_path, line, "", "a \"Node <n>, zone <name>\" header first",
+                                "line before the first header"));
         skipping = true;  // one report is enough for a run of orphan lines
       }
       continue;
@@ -115,9 +115,11 @@ core::Result<std::vector<model::Zone>> parse_zoneinfo(std::string_view text,
       continue;
     }
     if (t.rfind("pages free", 0) == 0) {
-      const auto v = core::parse_u64(t.substr(10));
+      core::NumberProblem why{};
+      const auto v = core::parse_u64(t.substr(10), &why);
       if (!v) {
-        errs.push_back(bad_line(logical_path, line, "pages free", "expected \"pages free <n>\""));
+        errs.push_back(
+            bad_line(logical_path, line, "pages free", "\"pages free <n>\"", core::to_string(why)));
       } else {
         zone->free = *v;
       }
@@ -127,8 +129,8 @@ core::Result<std::vector<model::Zone>> parse_zoneinfo(std::string_view text,
     if (t.rfind("protection:", 0) == 0) {
       std::vector<std::uint64_t> prot;
       if (!parse_protection(t.substr(11), &prot)) {
-        errs.push_back(bad_line(logical_path, line, "protection",
-                                "expected \"protection: (<n>, <n>, ...)\""));
+        errs.push_back(bad_line(logical_path, line, "protection", "\"protection: (<n>, <n>, ...)\"",
+                                "not a list of unsigned numbers"));
       } else {
         zone->protection = std::move(prot);
       }
@@ -142,14 +144,17 @@ core::Result<std::vector<model::Zone>> parse_zoneinfo(std::string_view text,
       if (is_pageset_key(key)) {
         if (section != Section::pagesets) {
           errs.push_back(bad_line(logical_path, line, std::string(key),
-                                  "per-CPU pageset line outside a \"pagesets\" block"));
+                                  "per-CPU pageset lines inside a \"pagesets\" block",
+                                  "outside one"));
         }
         continue;
       }
       section = Section::tail;
-      const auto v = core::parse_u64(val);
+      core::NumberProblem why{};
+      const auto v = core::parse_u64(val, &why);
       if (!v) {
-        errs.push_back(bad_line(logical_path, line, std::string(key), "expected \"<key>: <n>\""));
+        errs.push_back(
+            bad_line(logical_path, line, std::string(key), "\"<key>: <n>\"", core::to_string(why)));
         continue;
       }
       if (key == "node_unreclaimable" || key == "all_unreclaimable") {
@@ -170,9 +175,11 @@ core::Result<std::vector<model::Zone>> parse_zoneinfo(std::string_view text,
       continue;
     }
     const std::string key = parts.empty() ? std::string() : std::string(parts[0]);
-    const auto v = parts.size() == 2 ? core::parse_u64(parts[1]) : std::nullopt;
+    core::NumberProblem why = core::NumberProblem::trailing_characters;
+    const auto v = parts.size() == 2 ? core::parse_u64(parts[1], &why) : std::nullopt;
     if (!v) {
-      errs.push_back(bad_line(logical_path, line, key, "expected \"<name> <unsigned integer>\""));
+      errs.push_back(bad_line(logical_path, line, key, "\"<name> <unsigned integer>\"",
+                              parts.size() == 1 ? "the value is missing" : core::to_string(why)));
       continue;
     }
     if (section == Section::node_stats) {
@@ -188,9 +195,9 @@ core::Result<std::vector<model::Zone>> parse_zoneinfo(std::string_view text,
     zone->stats.insert_or_assign(key, *v);
   }
   if (out.empty()) {
-    return core::make_error(core::ErrorKind::parse_error, logical_path,
-                            core::trim(text).empty() ? "file is empty"
-                                                     : "no \"Node <n>, zone <name>\" header found");
+    return core::make_error(
+        core::ErrorKind::parse_error, logical_path,
+        core::trim(text).empty() ? "file is empty" : "no \"Node <n>, zone <name>\" header found");
   }
   return out;
 }
@@ -200,7 +207,7 @@ void read_zoneinfo(const core::RootFs& fs, model::Sample& sample) {
   if (!text) return fail_source(sample, sample.zones, "zoneinfo", text.error());
   std::vector<core::Error> bad;
   auto parsed = parse_zoneinfo(*text, fs.logical(core::Tree::proc, "zoneinfo"), &bad);
-  if (!parsed) return fail_source(sample, sample.zones, "zoneinfo", parsed.error());
+  if (!parsed) return fail_source(sample, sample.zones, "zoneinfo", parsed.error(), bad);
   set_source(sample, sample.zones, "zoneinfo", std::move(*parsed), bad);
 }
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "core/parse.hpp"
 
+#include <algorithm>
 #include <charconv>
-#include <cstdlib>
+#include <cmath>
 #include <limits>
+#include <type_traits>
 
 namespace vmtune::core {
 
@@ -39,111 +41,219 @@ std::string_view trim(std::string_view text) noexcept {
   return text;
 }
 
-std::optional<std::uint64_t> parse_u64(std::string_view text) noexcept {
-  text = trim(text);
-  if (text.empty()) return std::nullopt;
-  std::uint64_t v = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return v;
+const char* to_string(NumberProblem problem) noexcept {
+  switch (problem) {
+    case NumberProblem::empty:
+      return "empty";
+    case NumberProblem::not_a_number:
+      return "not a number";
+    case NumberProblem::trailing_characters:
+      return "trailing characters after the number";
+    case NumberProblem::out_of_range:
+      return "out of range";
+    case NumberProblem::negative:
+      return "negative";
+    case NumberProblem::not_finite:
+      return "not a finite number";
+  }
+  return "not a number";
 }
 
-std::optional<std::int64_t> parse_i64(std::string_view text) noexcept {
-  text = trim(text);
-  if (text.empty()) return std::nullopt;
-  std::int64_t v = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return v;
+namespace {
+
+void set_why(NumberProblem* why, NumberProblem problem) noexcept {
+  if (why != nullptr) *why = problem;
 }
 
-std::optional<double> parse_double(std::string_view text) noexcept {
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// from_chars over the whole (trimmed) text; classifies what went wrong.
+template <typename T>
+std::optional<T> parse_number(std::string_view text, NumberProblem* why) noexcept {
   text = trim(text);
-  if (text.empty()) return std::nullopt;
-  double v = 0;
+  if (text.empty()) {
+    set_why(why, NumberProblem::empty);
+    return std::nullopt;
+  }
+  if constexpr (std::is_unsigned_v<T>) {
+    if (text.size() > 1 && text[0] == '-' && is_digit(text[1])) {
+      set_why(why, NumberProblem::negative);
+      return std::nullopt;
+    }
+  }
+  T v = 0;
   const auto* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return v;
+  NumberProblem problem = NumberProblem::not_a_number;
+  if (ec == std::errc::result_out_of_range) {
+    problem = NumberProblem::out_of_range;
+  } else if (ec == std::errc() && ptr != end) {
+    problem = NumberProblem::trailing_characters;
+  } else if (ec == std::errc()) {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (!std::isfinite(v)) {
+        set_why(why, NumberProblem::not_finite);
+        return std::nullopt;
+      }
+    }
+    return v;
+  }
+  set_why(why, problem);
+  return std::nullopt;
 }
 
-std::vector<KeyValue> parse_kv_kb(std::string_view text, const std::string& logical_path,
-                                  std::vector<Error>* bad, bool skip_non_numeric) {
+}  // namespace
+
+std::optional<std::uint64_t> parse_u64(std::string_view text, NumberProblem* why) noexcept {
+  return parse_number<std::uint64_t>(text, why);
+}
+
+std::optional<std::int64_t> parse_i64(std::string_view text, NumberProblem* why) noexcept {
+  return parse_number<std::int64_t>(text, why);
+}
+
+std::optional<double> parse_double(std::string_view text, NumberProblem* why) noexcept {
+  return parse_number<double>(text, why);
+}
+
+Error field_error(const std::string& logical_path, int line, std::string field,
+                  std::string_view expected, std::string_view problem) {
+  std::string message = "expected ";
+  message += expected;
+  if (!problem.empty()) {
+    message += ": ";
+    message += problem;
+  }
+  return make_error(ErrorKind::parse_error, logical_path, std::move(message), line,
+                    std::move(field));
+}
+
+namespace {
+
+KbUnit any_unit(std::string_view) noexcept { return KbUnit::optional; }
+
+const char* unit_format(KbUnit unit) noexcept {
+  switch (unit) {
+    case KbUnit::required:
+      return "\"<n> kB\"";
+    case KbUnit::none:
+      return "\"<n>\"";
+    case KbUnit::optional:
+      break;
+  }
+  return "\"<n>\" or \"<n> kB\"";
+}
+
+std::vector<KeyValue> parse_kv(std::string_view text, const std::string& logical_path,
+                               std::vector<Error>* bad, bool quiet, KbUnitOf unit_of) {
   std::vector<KeyValue> out;
+  std::vector<std::string> damaged;  // keys with a bad line: left out at the end
+  const auto report = [&](Error e) {
+    if (bad != nullptr && !quiet) bad->push_back(std::move(e));
+  };
   for (const auto& line : split_lines(text)) {
     if (trim(line.text).empty()) continue;
     const auto colon = line.text.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      if (bad != nullptr && !skip_non_numeric) {
-        bad->push_back(make_error(ErrorKind::parse_error, logical_path,
-                                  "expected \"Key: value\", got \"" +
-                                      std::string(line.text.substr(0, 80)) + "\"",
-                                  line.number));
-      }
+    if (colon == std::string_view::npos || trim(line.text.substr(0, colon)).empty()) {
+      report(field_error(logical_path, line.number, "", "\"Key: value\"", "no key"));
       continue;
     }
-    const std::string key(trim(line.text.substr(0, colon)));
+    std::string key(trim(line.text.substr(0, colon)));
+    const KbUnit want = unit_of(key);
+    const char* format = unit_format(want);
     const auto parts = split_ws(line.text.substr(colon + 1));
-    std::optional<std::uint64_t> value;
-    bool kb = false;
-    bool unit_ok = true;
-    if (!parts.empty()) value = parse_u64(parts[0]);
-    if (parts.size() == 2) {
-      if (parts[1] == "kB") {
-        kb = true;
-      } else {
-        unit_ok = false;
-      }
-    } else if (parts.size() > 2) {
-      unit_ok = false;
+    const auto fail = [&](std::string_view problem) {
+      report(field_error(logical_path, line.number, key, format, problem));
+      damaged.push_back(key);
+    };
+    if (parts.empty()) {
+      fail("empty");
+      continue;
     }
-    if (!value || !unit_ok) {
-      if (bad != nullptr && !skip_non_numeric) {
-        const std::string rest(trim(line.text.substr(colon + 1)));
-        bad->push_back(make_error(ErrorKind::parse_error, logical_path,
-                                  "expected \"<n>\" or \"<n> kB\", got \"" + rest.substr(0, 80) +
-                                      "\"",
-                                  line.number, key));
-      }
+    NumberProblem why = NumberProblem::not_a_number;
+    const auto value = parse_u64(parts[0], &why);
+    if (!value) {
+      fail(to_string(why));
+      continue;
+    }
+    if (parts.size() > 2) {
+      fail(to_string(NumberProblem::trailing_characters));
+      continue;
+    }
+    const bool kb = parts.size() == 2 && parts[1] == "kB";
+    if (parts.size() == 2 && !kb) {
+      fail(want == KbUnit::none ? "unexpected unit" : "unknown unit");
+      continue;
+    }
+    if (kb && want == KbUnit::none) {
+      fail("unexpected unit");
+      continue;
+    }
+    if (!kb && want == KbUnit::required) {
+      fail("the unit is missing");
       continue;
     }
     std::uint64_t v = *value;
     if (kb) {
       if (v > std::numeric_limits<std::uint64_t>::max() / 1024) {
+        // Reported even when quiet: an overflow is never a field of another type.
         if (bad != nullptr) {
-          bad->push_back(make_error(ErrorKind::parse_error, logical_path,
-                                    "value overflows 64 bits when converted to bytes",
-                                    line.number, key));
+          bad->push_back(field_error(logical_path, line.number, key, format,
+                                     "out of range (overflows 64 bits in bytes)"));
         }
+        damaged.push_back(key);
         continue;
       }
       v *= 1024;
     }
-    out.push_back(KeyValue{key, v, kb, line.number});
+    out.push_back(KeyValue{std::move(key), v, kb, line.number});
+  }
+  if (!damaged.empty()) {
+    std::erase_if(out, [&](const KeyValue& kv) {
+      return std::find(damaged.begin(), damaged.end(), kv.key) != damaged.end();
+    });
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<KeyValue> parse_kv_kb(std::string_view text, const std::string& logical_path,
+                                  std::vector<Error>* bad, bool skip_non_numeric) {
+  return parse_kv(text, logical_path, bad, skip_non_numeric, &any_unit);
+}
+
+std::vector<KeyValue> parse_kv_units(std::string_view text, const std::string& logical_path,
+                                     std::vector<Error>* bad, KbUnitOf unit_of) {
+  return parse_kv(text, logical_path, bad, false, unit_of != nullptr ? unit_of : &any_unit);
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> parse_key_space_u64(
     std::string_view text, const std::string& logical_path, std::vector<Error>* bad) {
   std::vector<std::pair<std::string, std::uint64_t>> out;
+  std::vector<std::string> damaged;
   for (const auto& line : split_lines(text)) {
     const auto parts = split_ws(line.text);
     if (parts.empty()) continue;
+    std::string key(parts[0]);
+    NumberProblem why = NumberProblem::empty;
     std::optional<std::uint64_t> v;
-    if (parts.size() == 2) v = parse_u64(parts[1]);
+    if (parts.size() == 2) v = parse_u64(parts[1], &why);
+    if (parts.size() > 2) why = NumberProblem::trailing_characters;
     if (!v) {
       if (bad != nullptr) {
-        bad->push_back(make_error(ErrorKind::parse_error, logical_path,
-                                  "expected \"<name> <unsigned integer>\", got \"" +
-                                      std::string(line.text.substr(0, 80)) + "\"",
-                                  line.number, std::string(parts[0])));
+        bad->push_back(field_error(logical_path, line.number, key, "\"<name> <unsigned integer>\"",
+                                   parts.size() == 1 ? "the value is missing" : to_string(why)));
       }
+      damaged.push_back(std::move(key));
       continue;
     }
-    out.emplace_back(std::string(parts[0]), *v);
+    out.emplace_back(std::move(key), *v);
+  }
+  if (!damaged.empty()) {
+    std::erase_if(out, [&](const auto& kv) {
+      return std::find(damaged.begin(), damaged.end(), kv.first) != damaged.end();
+    });
   }
   return out;
 }

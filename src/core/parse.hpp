@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 // Small, allocation-light parse helpers shared by every collector. They never throw.
+//
+// Strictness: a number is the whole (trimmed) text or nothing. Empty text, trailing
+// characters ("12x"), a value out of range, a minus sign where an unsigned number is expected,
+// and (for doubles) NaN or infinity are all failures, and the helpers say which. Error
+// messages built here describe the expected format and the problem, never the offending
+// content: a damaged or hostile file must not end up quoted in a report.
 
 #include <cstdint>
 #include <optional>
@@ -24,9 +30,32 @@ std::vector<Line> split_lines(std::string_view text);
 std::vector<std::string_view> split_ws(std::string_view text);
 std::string_view trim(std::string_view text) noexcept;
 
-std::optional<std::uint64_t> parse_u64(std::string_view text) noexcept;
-std::optional<std::int64_t> parse_i64(std::string_view text) noexcept;
-std::optional<double> parse_double(std::string_view text) noexcept;
+/// Why a text is not the number that was expected.
+enum class NumberProblem {
+  empty,                ///< nothing (or only whitespace)
+  not_a_number,         ///< does not start with a digit
+  trailing_characters,  ///< a number followed by something else ("12x", "1 2")
+  out_of_range,         ///< does not fit the type
+  negative,             ///< a minus sign where an unsigned number is expected
+  not_finite,           ///< NaN or infinity
+};
+/// "empty", "not a number", "trailing characters after the number", "out of range",
+/// "negative", "not a finite number".
+const char* to_string(NumberProblem problem) noexcept;
+
+/// Strict number parsers: the whole text, leading/trailing whitespace aside. On failure
+/// `why` (when given) receives the reason.
+std::optional<std::uint64_t> parse_u64(std::string_view text,
+                                       NumberProblem* why = nullptr) noexcept;
+std::optional<std::int64_t> parse_i64(std::string_view text, NumberProblem* why = nullptr) noexcept;
+/// Finite doubles only ("nan" and "inf" are refused).
+std::optional<double> parse_double(std::string_view text, NumberProblem* why = nullptr) noexcept;
+
+/// A parse error for one field: message `expected <format>: <problem>`, e.g.
+/// `/proc/meminfo:1: field "MemTotal": expected "<n> kB": the unit is missing`.
+/// `expected` is a short format description, never the content that failed.
+Error field_error(const std::string& logical_path, int line, std::string field,
+                  std::string_view expected, std::string_view problem);
 
 /// One "Key:  value [unit]" record as in /proc/meminfo, /proc/PID/status and smaps_rollup.
 struct KeyValue {
@@ -36,15 +65,32 @@ struct KeyValue {
   int line = 0;
 };
 
-/// Parses "Key: <n> [kB]" lines. Lines whose value is not a number are reported through
-/// `bad` (as errors naming file, line and field) and skipped; the rest are returned.
-/// Lines that are not of the "Key:" form at all are reported too, unless `skip_non_kv` is set
-/// (status files have "Name:\tbash" and the like).
+/// Which unit a "Key: value" field must carry.
+enum class KbUnit {
+  optional,  ///< "<n>" or "<n> kB" (files whose fields vary: /proc/PID/status)
+  required,  ///< "<n> kB": a value without the unit is a cut line, not a count
+  none,      ///< "<n>": a count (meminfo's HugePages_*)
+};
+/// Per-key unit policy for parse_kv_units.
+using KbUnitOf = KbUnit (*)(std::string_view key) noexcept;
+
+/// Parses "Key: <n> [kB]" lines with every unit optional. Lines whose value is not a number
+/// are reported through `bad` (as errors naming file, line and field) and skipped; the rest
+/// are returned. Lines that are not of the "Key:" form at all are reported too, unless
+/// `skip_non_numeric` is set (status files have "Name:\tbash" and the like).
 std::vector<KeyValue> parse_kv_kb(std::string_view text, const std::string& logical_path,
                                   std::vector<Error>* bad, bool skip_non_numeric = false);
 
+/// Strict form for files whose format fixes each field's unit (/proc/meminfo, node meminfo):
+/// `unit_of(key)` says which unit the field must carry, and a value without it (a line cut
+/// short: "MemTotal:  2468"), with another unit, or not a number is an error for that field.
+/// A key with any bad line is left out entirely, even if another line for it parsed: the
+/// file is damaged there and no value of it can be trusted.
+std::vector<KeyValue> parse_kv_units(std::string_view text, const std::string& logical_path,
+                                     std::vector<Error>* bad, KbUnitOf unit_of);
+
 /// Parses "key value" lines (as in /proc/vmstat, memory.stat, memory.events). Bad lines are
-/// reported through `bad` and skipped.
+/// reported through `bad` and skipped; a key with any bad line is left out entirely.
 std::vector<std::pair<std::string, std::uint64_t>> parse_key_space_u64(
     std::string_view text, const std::string& logical_path, std::vector<Error>* bad);
 

@@ -4,6 +4,10 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <utility>
+#include <vector>
+
+#include "core/escape.hpp"
 
 NLOHMANN_JSON_NAMESPACE_BEGIN
 template <typename T>
@@ -34,9 +38,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Psi, some, full)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Zone, node, name, free, boost, min, low, high,
                                                 spanned, present, managed, cma, protection, stats,
                                                 node_stats, node_unreclaimable)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Thp, enabled, defrag, shmem_enabled,
-                                                hpage_pmd_size, use_zero_page, khugepaged,
-                                                per_size)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Thp, enabled, defrag, shmem_enabled, hpage_pmd_size,
+                                                use_zero_page, khugepaged, per_size)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HugePagePool, page_size, nr, free, resv, surplus,
                                                 overcommit)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NumaNode, id, meminfo, numastat, distance, cpulist,
@@ -46,13 +49,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SwapDevice, filename, type, size
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Cgroup, path, current, peak, max, high, low, min,
                                                 swap_current, swap_max, stat, events, pressure)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Cgroups, layout, v2_mount, self_path, groups)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Process, pid, ppid, comm, cmdline, state, minflt,
-                                                majflt, vm_rss, rss_anon, rss_file, rss_shmem,
-                                                vm_pte, vm_swap, hugetlb, anon_huge_pages, pss,
-                                                swap_pss, cgroup)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HostInfo, hostname, kernel_release, arch,
-                                                page_size, cpus, clk_tck, time_unix_ms,
-                                                vmtune_version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HostInfo, hostname, kernel_release, arch, page_size,
+                                                cpus, clk_tck, time_unix_ms, vmtune_version)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SysctlAssignment, file, line, key, value,
                                                 ignore_errors)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SysctlConf, files, masked, assignments,
@@ -64,20 +62,18 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProbeStatus, name, attached, mod
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessStall, pid, comm, cgroup_id, cgroup, count,
                                                 total_us, max_us, pages, order, latency_slots)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StallEvent, kind, time_unix_ms, pid, tid, comm,
-                                                cgroup_id, latency_us, pages, order, status,
-                                                detail)
+                                                cgroup_id, latency_us, pages, order, status, detail)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OomKill, time_unix_ms, pid, comm, total_vm,
                                                 anon_rss, file_rss, shmem_rss, pgtables,
                                                 oom_score_adj, uid, memcg_id, cgroup, trigger_pid,
                                                 trigger_comm)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FaultCounts, user_read, user_write, kernel_read,
                                                 kernel_write, total)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessFaults, pid, comm, cgroup_id, cgroup,
-                                                faults)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProcessFaults, pid, comm, cgroup_id, cgroup, faults)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CgroupFaults, cgroup_id, cgroup, processes, faults)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BpfStats, duration_s, probes, histograms, top,
-                                                counters, oom_kills, slow_events,
-                                                slow_threshold_us, faults, cgroup_faults)
+                                                counters, oom_kills, slow_events, slow_threshold_us,
+                                                faults, cgroup_faults)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PgSegment, mapping, size, kernel_page_size, rss,
                                                 hugetlb, pmd_mapped, backing)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PgBufferCache, buffers_used, buffers_unused,
@@ -87,22 +83,115 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PgPageCache, files_total, bytes_
                                                 files_sampled, bytes_sampled, bytes_resident,
                                                 bytes_resident_estimate, truncated, elapsed_s,
                                                 method)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PgInstance, postmaster_pid, data_dir, port,
-                                                socket_dir, listen_address, status,
-                                                start_time_unix, user, backend_pids, segment,
-                                                segment_size, segment_backing, processes_counted,
-                                                page_tables_total, rss_shmem_total, hugetlb_total,
-                                                rss_anon_total, shmem_page_table_estimate,
-                                                connected, connection, connection_error,
-                                                server_version_num, settings, setting_values,
-                                                stats, buffercache, page_cache,
-                                                double_buffered_bytes, double_buffered_ratio,
-                                                page_cache_overlap, relation_bytes_sampled)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    PgInstance, postmaster_pid, data_dir, port, socket_dir, listen_address, status, start_time_unix,
+    user, backend_pids, segment, segment_size, segment_backing, processes_counted,
+    page_tables_total, rss_shmem_total, hugetlb_total, rss_anon_total, shmem_page_table_estimate,
+    connected, connection, connection_error, server_version_num, settings, setting_values, stats,
+    buffercache, page_cache, double_buffered_bytes, double_buffered_ratio, page_cache_overlap,
+    relation_bytes_sampled)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PostgresFacts, instances)
+
+// By hand: "state" is the stat letter as a one-character string (a char would be a number).
+void to_json(nlohmann::json& j, const Process& p) {
+  j = nlohmann::json{{"pid", p.pid},
+                     {"ppid", p.ppid},
+                     {"comm", p.comm},
+                     {"cmdline", p.cmdline},
+                     {"state", std::string(1, p.state)},
+                     {"minflt", p.minflt},
+                     {"majflt", p.majflt},
+                     {"vm_rss", p.vm_rss},
+                     {"rss_anon", p.rss_anon},
+                     {"rss_file", p.rss_file},
+                     {"rss_shmem", p.rss_shmem},
+                     {"vm_pte", p.vm_pte},
+                     {"vm_swap", p.vm_swap},
+                     {"hugetlb", p.hugetlb},
+                     {"anon_huge_pages", p.anon_huge_pages},
+                     {"pss", p.pss},
+                     {"swap_pss", p.swap_pss},
+                     {"cgroup", p.cgroup}};
+}
+
+void from_json(const nlohmann::json& j, Process& p) {
+  const Process d;
+  p.pid = j.value("pid", d.pid);
+  p.ppid = j.value("ppid", d.ppid);
+  p.comm = j.value("comm", d.comm);
+  p.cmdline = d.cmdline;
+  if (const auto it = j.find("cmdline"); it != j.end()) {
+    if (it->is_string()) {  // schema 1: one string, arguments joined by spaces
+      if (!it->get_ref<const std::string&>().empty()) p.cmdline = {it->get<std::string>()};
+    } else {
+      p.cmdline = it->get<std::vector<std::string>>();
+    }
+  }
+  p.state = d.state;
+  if (const auto it = j.find("state"); it != j.end()) {
+    if (it->is_string() && it->get_ref<const std::string&>().size() == 1) {
+      p.state = it->get_ref<const std::string&>()[0];
+    } else if (it->is_number_integer()) {  // schema 1: the letter's code
+      p.state = static_cast<char>(it->get<int>());
+    }
+  }
+  p.minflt = j.value("minflt", d.minflt);
+  p.majflt = j.value("majflt", d.majflt);
+  p.vm_rss = j.value("vm_rss", d.vm_rss);
+  p.rss_anon = j.value("rss_anon", d.rss_anon);
+  p.rss_file = j.value("rss_file", d.rss_file);
+  p.rss_shmem = j.value("rss_shmem", d.rss_shmem);
+  p.vm_pte = j.value("vm_pte", d.vm_pte);
+  p.vm_swap = j.value("vm_swap", d.vm_swap);
+  p.hugetlb = j.value("hugetlb", d.hugetlb);
+  p.anon_huge_pages = j.value("anon_huge_pages", d.anon_huge_pages);
+  p.pss = j.value("pss", d.pss);
+  p.swap_pss = j.value("swap_pss", d.swap_pss);
+  p.cgroup = j.value("cgroup", d.cgroup);
+}
 }  // namespace vmtune::model
 
 namespace vmtune::json {
 namespace {
+
+// Rebuilds `src` with every string value and key through `f`. Iterative, not recursive: a
+// snapshot's meta.json is untrusted, and nlohmann parses nesting far deeper than a recursive
+// walk (or a recursive copy) could follow on the stack.
+template <typename F>
+Json map_strings(const Json& src, F f) {
+  Json root;
+  std::vector<std::pair<const Json*, Json*>> todo{{&src, &root}};
+  while (!todo.empty()) {
+    const auto [s, d] = todo.back();
+    todo.pop_back();
+    switch (s->type()) {
+      case Json::value_t::string:
+        *d = f(s->get_ref<const std::string&>());
+        break;
+      case Json::value_t::array: {
+        *d = Json::array();
+        auto& arr = d->get_ref<Json::array_t&>();
+        arr.resize(s->size());  // sized once: the pointers below stay valid
+        std::size_t i = 0;
+        for (const auto& child : *s) todo.emplace_back(&child, &arr[i++]);
+        break;
+      }
+      case Json::value_t::object: {
+        *d = Json::object();
+        auto& obj = d->get_ref<Json::object_t&>();
+        // Map nodes are stable. Should two keys map to one (unescaping text escape_text did
+        // not write), the later entry overwrites the earlier after it was fully built (LIFO).
+        for (auto it = s->begin(); it != s->end(); ++it)
+          todo.emplace_back(&it.value(), &obj[f(it.key())]);
+        break;
+      }
+      default:
+        *d = *s;
+        break;
+    }
+  }
+  return root;
+}
 
 template <typename T, typename F>
 Json section(const model::Source<T>& src, F&& convert) {
@@ -120,24 +209,19 @@ Json number_or_null(double v) {
   return v;
 }
 
-}  // namespace
-
-Json host_to_json(const model::HostInfo& host) { return Json(host); }
-model::HostInfo host_from_json(const Json& j) { return j.get<model::HostInfo>(); }
-Json bpf_to_json(const model::BpfStats& stats) { return Json(stats); }
-model::BpfStats bpf_from_json(const Json& j) { return j.get<model::BpfStats>(); }
-Json postgres_to_json(const model::PostgresFacts& facts) { return Json(facts); }
-model::PostgresFacts postgres_from_json(const Json& j) { return j.get<model::PostgresFacts>(); }
-
-Json rates_to_json(const model::Rates& r) {
+// The documents before the text policy: raw model strings. Never dumped; only escape_tree()
+// of them leaves this file.
+Json raw_rates(const model::Rates& r) {
   Json j;
   j["interval_s"] = r.interval_s;
   Json vm = Json::object();
   for (const auto& [k, v] : r.vmstat) vm[k + "_per_sec"] = number_or_null(v);
   j["vmstat"] = std::move(vm);
   Json psi = Json::object();
-  psi["some_total_us_per_sec"] = r.psi_some_us_per_sec ? number_or_null(*r.psi_some_us_per_sec) : Json();
-  psi["full_total_us_per_sec"] = r.psi_full_us_per_sec ? number_or_null(*r.psi_full_us_per_sec) : Json();
+  psi["some_total_us_per_sec"] =
+      r.psi_some_us_per_sec ? number_or_null(*r.psi_some_us_per_sec) : Json();
+  psi["full_total_us_per_sec"] =
+      r.psi_full_us_per_sec ? number_or_null(*r.psi_full_us_per_sec) : Json();
   j["psi"] = std::move(psi);
   Json cg = Json::object();
   for (const auto& [path, m] : r.cgroup_events) {
@@ -155,10 +239,10 @@ Json rates_to_json(const model::Rates& r) {
   return j;
 }
 
-Json sample_sections_to_json(const model::Sample& s) {
+Json raw_sections(const model::Sample& s) {
   Json j;
   j["schema"] = kSchemaVersion;
-  j["kernel"] = host_to_json(s.host);
+  j["kernel"] = Json(s.host);
   j["meminfo"] = section(s.meminfo, [](const model::MemInfo& m) { return Json(m.fields); });
   j["vmstat"] = section(s.vmstat, [](const model::VmStat& m) { return Json(m.counters); });
   j["sysctl"] = section(s.sysctl, [](const model::Sysctl& m) { return Json(m.values); });
@@ -187,10 +271,39 @@ Json sample_sections_to_json(const model::Sample& s) {
   return j;
 }
 
+}  // namespace
+
+std::string dump(const Json& j, int indent) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+Json escape_tree(const Json& j) {
+  return map_strings(j, [](const std::string& s) { return core::escape_text(s); });
+}
+
+Json unescape_tree(const Json& j) {
+  return map_strings(j, [](const std::string& s) { return core::unescape_text(s); });
+}
+
+Json host_to_json(const model::HostInfo& host) { return escape_tree(Json(host)); }
+model::HostInfo host_from_json(const Json& j) { return unescape_tree(j).get<model::HostInfo>(); }
+Json bpf_to_json(const model::BpfStats& stats) { return escape_tree(Json(stats)); }
+model::BpfStats bpf_from_json(const Json& j) { return unescape_tree(j).get<model::BpfStats>(); }
+Json postgres_to_json(const model::PostgresFacts& facts) { return escape_tree(Json(facts)); }
+model::PostgresFacts postgres_from_json(const Json& j) {
+  return unescape_tree(j).get<model::PostgresFacts>();
+}
+Json process_to_json(const model::Process& process) { return escape_tree(Json(process)); }
+model::Process process_from_json(const Json& j) { return unescape_tree(j).get<model::Process>(); }
+
+Json rates_to_json(const model::Rates& r) { return escape_tree(raw_rates(r)); }
+
+Json sample_sections_to_json(const model::Sample& s) { return escape_tree(raw_sections(s)); }
+
 Json snapshot_to_json(const model::Snapshot& snap) {
-  Json j = sample_sections_to_json(snap.current);
-  j["rates"] = snap.rates ? rates_to_json(*snap.rates) : Json();
-  return j;
+  Json j = raw_sections(snap.current);
+  j["rates"] = snap.rates ? raw_rates(*snap.rates) : Json();
+  return escape_tree(j);
 }
 
 }  // namespace vmtune::json

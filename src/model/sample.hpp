@@ -58,18 +58,18 @@ struct VmStat {
 /// One zone of /proc/zoneinfo. Page counts as the kernel prints them (pages).
 struct Zone {
   int node = 0;
-  std::string name;                     ///< "DMA", "DMA32", "Normal", "Movable", "Device"
-  std::optional<std::uint64_t> free;    ///< "pages free"
-  std::optional<std::uint64_t> boost;   ///< "boost" (5.0+)
-  std::optional<std::uint64_t> min;     ///< watermark, pages
-  std::optional<std::uint64_t> low;     ///< watermark, pages
-  std::optional<std::uint64_t> high;    ///< watermark, pages
+  std::string name;                    ///< "DMA", "DMA32", "Normal", "Movable", "Device"
+  std::optional<std::uint64_t> free;   ///< "pages free"
+  std::optional<std::uint64_t> boost;  ///< "boost" (5.0+)
+  std::optional<std::uint64_t> min;    ///< watermark, pages
+  std::optional<std::uint64_t> low;    ///< watermark, pages
+  std::optional<std::uint64_t> high;   ///< watermark, pages
   std::optional<std::uint64_t> spanned;
   std::optional<std::uint64_t> present;
   std::optional<std::uint64_t> managed;
   std::optional<std::uint64_t> cma;
   std::vector<std::uint64_t> protection;  ///< "protection: (a, b, c, ...)" (lowmem_reserve)
-  Counters stats;       ///< the zone's nr_* and numa_* counters
+  Counters stats;                         ///< the zone's nr_* and numa_* counters
   Counters node_stats;  ///< "per-node stats" block, when the kernel printed it under this zone
   std::optional<bool> node_unreclaimable;
 };
@@ -83,7 +83,7 @@ struct BuddyZone {
 
 /// A PSI resource file (/proc/pressure/memory, cgroup memory.pressure).
 struct PsiLine {
-  double avg10 = 0;   ///< percent of wall time
+  double avg10 = 0;  ///< percent of wall time
   double avg60 = 0;
   double avg300 = 0;
   std::uint64_t total_us = 0;  ///< cumulative stall time, microseconds
@@ -101,10 +101,10 @@ struct Sysctl {
 
 /// One assignment in a sysctl.d file, in systemd-sysctl's apply order.
 struct SysctlAssignment {
-  std::string file;   ///< logical path, e.g. "/etc/sysctl.d/99-db.conf"; untrusted text
-  int line = 0;       ///< 1-based
-  std::string key;    ///< normalised to dots ("vm.swappiness"); may hold a glob ('*')
-  std::string value;  ///< trimmed text after '='; untrusted text
+  std::string file;            ///< logical path, e.g. "/etc/sysctl.d/99-db.conf"; untrusted text
+  int line = 0;                ///< 1-based
+  std::string key;             ///< normalised to dots ("vm.swappiness"); may hold a glob ('*')
+  std::string value;           ///< trimmed text after '='; untrusted text
   bool ignore_errors = false;  ///< the line had the "-key" prefix
 };
 
@@ -113,8 +113,8 @@ struct SysctlAssignment {
 /// sorted by file name, then /etc/sysctl.conf. Later assignments win. Plus the facts that say
 /// whether sysctls can be changed from where vmtune runs.
 struct SysctlConf {
-  std::vector<std::string> files;         ///< logical paths, apply order
-  std::vector<std::string> masked;        ///< files hidden by a same-named file earlier
+  std::vector<std::string> files;             ///< logical paths, apply order
+  std::vector<std::string> masked;            ///< files hidden by a same-named file earlier
   std::vector<SysctlAssignment> assignments;  ///< every assignment, apply order
   /// /proc/sys is mounted read-only (/proc/self/mountinfo): usual inside containers.
   std::optional<bool> proc_sys_read_only;
@@ -137,7 +137,7 @@ struct Thp {
 
 /// One hugetlb pool (/sys/kernel/mm/hugepages/hugepages-<size>kB or the per-node variant).
 struct HugePagePool {
-  std::uint64_t page_size = 0;  ///< bytes
+  std::uint64_t page_size = 0;              ///< bytes
   std::optional<std::uint64_t> nr;          ///< nr_hugepages
   std::optional<std::uint64_t> free;        ///< free_hugepages
   std::optional<std::uint64_t> resv;        ///< resv_hugepages (global only)
@@ -161,8 +161,8 @@ struct Numa {
 
 /// A line of /proc/swaps.
 struct SwapDevice {
-  std::string filename;  ///< untrusted text: escape before printing
-  std::string type;      ///< "partition" | "file"
+  std::string filename;    ///< untrusted text: escape before printing
+  std::string type;        ///< "partition" | "file"
   std::uint64_t size = 0;  ///< bytes
   std::uint64_t used = 0;  ///< bytes
   std::int64_t priority = 0;
@@ -176,8 +176,8 @@ struct Cgroup {
   /// Limits: absent when the file is missing; UINT64_MAX when the file says "max".
   std::optional<std::uint64_t> max, high, low, min;
   std::optional<std::uint64_t> swap_current, swap_max;
-  Counters stat;    ///< memory.stat (bytes for amounts, counts for events)
-  Counters events;  ///< memory.events
+  Counters stat;                ///< memory.stat (bytes for amounts, counts for events)
+  Counters events;              ///< memory.events
   std::optional<Psi> pressure;  ///< memory.pressure
 };
 
@@ -185,8 +185,8 @@ struct Cgroup {
 /// mount, usually at unified/), or "none".
 struct Cgroups {
   std::string layout;
-  std::string v2_mount;  ///< relative to /sys, e.g. "fs/cgroup" or "fs/cgroup/unified"
-  std::string self_path; ///< this process's (or the captured reader's) v2 cgroup, "0::" line
+  std::string v2_mount;   ///< relative to /sys, e.g. "fs/cgroup" or "fs/cgroup/unified"
+  std::string self_path;  ///< this process's (or the captured reader's) v2 cgroup, "0::" line
   std::vector<Cgroup> groups;
 };
 
@@ -194,15 +194,17 @@ struct Cgroups {
 struct Process {
   int pid = 0;
   int ppid = 0;
-  std::string comm;     ///< untrusted text
-  std::string cmdline;  ///< NUL separators replaced by spaces; untrusted text
-  char state = '?';
+  std::string comm;  ///< /proc/PID/stat comm (at most 15 bytes); untrusted text
+  /// /proc/PID/cmdline split at its NULs, one element per argument (trailing NULs, which
+  /// setproctitle leaves as padding, dropped); empty for kernel threads. Untrusted text.
+  std::vector<std::string> cmdline;
+  char state = '?';  ///< stat state letter: R, S, D, Z, T, t, X, I ...; '?' when unknown
   std::uint64_t minflt = 0;
   std::uint64_t majflt = 0;
   std::optional<std::uint64_t> vm_rss, rss_anon, rss_file, rss_shmem;
-  std::optional<std::uint64_t> vm_pte;   ///< page-table bytes (VmPTE)
+  std::optional<std::uint64_t> vm_pte;  ///< page-table bytes (VmPTE)
   std::optional<std::uint64_t> vm_swap;
-  std::optional<std::uint64_t> hugetlb;  ///< HugetlbPages (status)
+  std::optional<std::uint64_t> hugetlb;          ///< HugetlbPages (status)
   std::optional<std::uint64_t> anon_huge_pages;  ///< smaps_rollup AnonHugePages
   std::optional<std::uint64_t> pss;              ///< smaps_rollup Pss
   std::optional<std::uint64_t> swap_pss;         ///< smaps_rollup SwapPss
@@ -237,7 +239,7 @@ struct Sample {
   Source<std::vector<SwapDevice>> swaps;
   Source<Cgroups> cgroups;
   Source<std::vector<Process>> processes;
-  Source<BpfStats> bpf;          ///< filled by `trace` / `audit --trace`
+  Source<BpfStats> bpf;  ///< filled by `trace` / `audit --trace`
   Source<PostgresFacts> postgres;
   std::vector<Unavailable> unavailable;  ///< everything not measured, with the reason
 };

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/escape.hpp"
+
 namespace vmtune::present {
 
 std::string fixed(double v, int decimals) {
@@ -36,5 +38,26 @@ std::string duration_us(double us) {
 }
 
 std::string percent(double fraction) { return fixed(fraction * 100, 1) + "%"; }
+
+std::string command_line(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) out += ' ';
+    out += core::escape_text(arg);
+  }
+  return out;
+}
+
+std::string truncate_text(std::string_view text, std::size_t max_chars) {
+  if (max_chars == 0) return {};
+  std::size_t chars = 0;
+  std::size_t cut = 0;  // byte offset after the (max_chars - 1)th character
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // continuation byte
+    if (chars == max_chars - 1) cut = i;
+    if (++chars > max_chars) return std::string(text.substr(0, cut)) + "…";
+  }
+  return std::string(text);
+}
 
 }  // namespace vmtune::present

@@ -2,8 +2,11 @@
 #pragma once
 // Formatting shared by every front end: sizes, rates, durations, percentages.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace vmtune::present {
 
@@ -17,5 +20,12 @@ std::string rate(double per_sec);
 std::string duration_us(double us);
 /// 0.1234 -> "12.3%"
 std::string percent(double fraction);
+
+/// A command line for people: every argument through core::escape_text (vmtune(8), "Untrusted
+/// text"), joined by single spaces: {"sleep", "60"} -> "sleep 60"; a byte 0xff -> \xff.
+std::string command_line(const std::vector<std::string>& argv);
+/// At most `max_chars` characters of `text` (valid UTF-8, e.g. escape_text output), cut at a
+/// character boundary; "…" replaces the last kept character when text was cut.
+std::string truncate_text(std::string_view text, std::size_t max_chars);
 
 }  // namespace vmtune::present

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "rules/config.hpp"
 
-#include <cmath>
-#include <fstream>
-#include <sstream>
-
 #include <toml++/toml.h>
 
+#include <cmath>
+#include <utility>
+
+#include "core/file.hpp"
 #include "rules/value.hpp"
 
 namespace vmtune::rules {
@@ -56,7 +56,8 @@ core::Result<Config> parse_config(std::string_view text, const std::string& path
       c.profile = std::string(v.as_string()->get());
       if (c.profile != "auto" && c.profile != "database" && c.profile != "general" &&
           c.profile != "latency") {
-        return at(path, pos, key, "expected auto, database, general or latency, got '" + c.profile + "'");
+        return at(path, pos, key,
+                  "expected auto, database, general or latency, got '" + c.profile + "'");
       }
     } else if (key == "db_reserved") {
       if (const auto* i = v.as_integer()) {
@@ -64,7 +65,9 @@ core::Result<Config> parse_config(std::string_view text, const std::string& path
         c.db_reserved_bytes = static_cast<std::uint64_t>(i->get());
       } else if (const auto* s = v.as_string()) {
         auto b = parse_size(std::string(s->get()));
-        if (!b) return at(path, pos, key, "expected bytes or <n>KiB|MiB|GiB|TiB, got '" + std::string(s->get()) + "'");
+        if (!b)
+          return at(path, pos, key,
+                    "expected bytes or <n>KiB|MiB|GiB|TiB, got '" + std::string(s->get()) + "'");
         c.db_reserved_bytes = *b;
       } else {
         return at(path, pos, key, "expected bytes (integer) or a size string such as \"16GiB\"");
@@ -84,15 +87,15 @@ core::Result<Config> parse_config(std::string_view text, const std::string& path
 }
 
 core::Result<Config> load_config(const std::filesystem::path& file, const std::string& logical) {
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) {
-    return core::make_error(ErrorKind::missing, logical, "configuration file not found");
+  core::OpenPolicy policy;
+  policy.max_bytes = kMaxConfigBytes;
+  auto text = core::read_file(file, logical, policy);
+  if (!text) {
+    core::Error e = std::move(text).error();
+    if (e.kind == ErrorKind::missing) e.message = "configuration file not found";
+    return e;
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return core::make_error(ErrorKind::permission_denied, logical, "cannot read configuration file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), logical);
+  return parse_config(*text, logical);
 }
 
 }  // namespace vmtune::rules

@@ -9,6 +9,7 @@
 //
 // "auto" means database when a PostgreSQL instance was found, general otherwise.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -27,10 +28,16 @@ struct Config {
   std::string source;  ///< file it was read from; empty for built-in defaults
 };
 
+/// Largest configuration file read; larger is an error.
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
+
 /// Parses vmtune.toml text; errors name path:line:column and what was expected.
 core::Result<Config> parse_config(std::string_view text, const std::string& path);
-/// Reads a configuration file. `logical` is the path shown in errors (e.g. /etc/vmtune/vmtune.toml
-/// while the file really sits under a snapshot root). A missing file is ErrorKind::missing.
+/// Reads a configuration file through core::read_file. `logical` is the path shown in errors
+/// (e.g. /etc/vmtune/vmtune.toml while the file really sits under a snapshot root). A missing
+/// file is ErrorKind::missing ("configuration file not found"); a directory, FIFO, device or
+/// socket is ErrorKind::invalid_argument ("refused: a directory, not a regular file"), refused
+/// without blocking; a file larger than kMaxConfigBytes is ErrorKind::io_error.
 core::Result<Config> load_config(const std::filesystem::path& file, const std::string& logical);
 
 }  // namespace vmtune::rules

@@ -47,15 +47,20 @@ std::string resolve_profile(const Config& config, const model::Snapshot& snapsho
 }
 
 core::Result<Engine> Engine::load(const std::vector<RuleDir>& dirs) {
-  auto rules = load_rule_dirs(dirs);
+  std::vector<std::string> notes;
+  auto rules = load_rule_dirs(dirs, &notes);
   if (!rules) return std::move(rules).error();
-  return Engine(std::move(*rules));
+  Engine engine(std::move(*rules));
+  engine.load_notes_ = std::move(notes);
+  return engine;
 }
 
 Evaluation Engine::evaluate(const model::Snapshot& snapshot, const Config& config) const {
   Evaluation out;
+  out.notes = load_notes_;
   EvalContext ctx{snapshot, resolve_profile(config, snapshot), std::nullopt};
-  if (config.db_reserved_bytes) ctx.db_reserved_bytes = static_cast<double>(*config.db_reserved_bytes);
+  if (config.db_reserved_bytes)
+    ctx.db_reserved_bytes = static_cast<double>(*config.db_reserved_bytes);
 
   std::vector<std::string> skipped;
   std::vector<std::string> other_profile;
@@ -77,16 +82,19 @@ Evaluation Engine::evaluate(const model::Snapshot& snapshot, const Config& confi
       other_profile.push_back(rule.id);
       continue;
     }
+    // One memo per rule and sample: each [rule.let] is evaluated once, however many of the
+    // rule's expressions use it.
+    LetMemo memo;
     std::string missing;
     for (const auto& req : rule.requires_) {
-      auto v = req.evaluate(ctx);
+      auto v = req.evaluate(ctx, memo);
       if (!v.ok()) {
         missing = v.missing;
         break;
       }
     }
     if (missing.empty()) {
-      auto w = rule.when.evaluate(ctx);
+      auto w = rule.when.evaluate_condition(ctx, memo);
       if (!w.ok()) {
         missing = w.missing;
       } else if (!std::get<bool>(*w.value)) {
@@ -105,8 +113,9 @@ Evaluation Engine::evaluate(const model::Snapshot& snapshot, const Config& confi
     f.title = rule.title;
     f.severity = rule.severity;
     for (const auto& step : rule.severity_if) {
-      auto v = step.when.evaluate(ctx);
-      if (v.ok() && std::get<bool>(*v.value) && step.severity > f.severity) f.severity = step.severity;
+      auto v = step.when.evaluate_condition(ctx, memo);
+      if (v.ok() && std::get<bool>(*v.value) && step.severity > f.severity)
+        f.severity = step.severity;
     }
     f.rationale = rule.rationale;
     f.references = rule.references;
@@ -116,7 +125,7 @@ Evaluation Engine::evaluate(const model::Snapshot& snapshot, const Config& confi
       ev.name = e.name;
       ev.expression = e.expr.text();
       ev.unit = e.unit;
-      auto v = e.expr.evaluate(ctx);
+      auto v = e.expr.evaluate(ctx, memo);
       if (v.ok()) {
         if (const auto* d = std::get_if<double>(&*v.value)) ev.number = *d;
         ev.text = to_text(*v.value);
@@ -127,16 +136,18 @@ Evaluation Engine::evaluate(const model::Snapshot& snapshot, const Config& confi
     }
     for (const auto& spec : rule.recommend) {
       if (spec.only_if) {
-        auto c = spec.only_if->evaluate(ctx);
+        auto c = spec.only_if->evaluate_condition(ctx, memo);
         if (!c.ok()) {
-          out.notes.push_back(rule.id + ": recommendation for " + spec.key + " not made: " + c.missing);
+          out.notes.push_back(rule.id + ": recommendation for " + spec.key +
+                              " not made: " + c.missing);
           continue;
         }
         if (!std::get<bool>(*c.value)) continue;
       }
-      auto v = spec.value.evaluate(ctx);
+      auto v = spec.value.evaluate(ctx, memo);
       if (!v.ok()) {
-        out.notes.push_back(rule.id + ": recommendation for " + spec.key + " not made: " + v.missing);
+        out.notes.push_back(rule.id + ": recommendation for " + spec.key +
+                            " not made: " + v.missing);
         continue;
       }
       Pending p;
@@ -149,15 +160,16 @@ Evaluation Engine::evaluate(const model::Snapshot& snapshot, const Config& confi
                          spec.kind == RecommendationKind::hugetlb ||
                          spec.kind == RecommendationKind::kernel_cmdline;
       if (spec.target) {
-        auto t = spec.target->evaluate(ctx);
+        auto t = spec.target->evaluate(ctx, memo);
         if (!t.ok()) {
-          out.notes.push_back(rule.id + ": recommendation for " + spec.key + " not made: " + t.missing);
+          out.notes.push_back(rule.id + ": recommendation for " + spec.key +
+                              " not made: " + t.missing);
           continue;
         }
         p.rec.target = to_text(*t.value);
       }
       if (spec.current) {
-        auto c = spec.current->evaluate(ctx);
+        auto c = spec.current->evaluate(ctx, memo);
         if (c.ok()) p.rec.current = to_text(*c.value);
       } else if (auto cur = current_setting(spec.kind, spec.key, p.rec.target, snapshot)) {
         p.rec.current = *cur;
@@ -194,10 +206,10 @@ Evaluation Engine::evaluate(const model::Snapshot& snapshot, const Config& confi
       const auto& wr = w.recs[wj].rec;
       if (same_setting(wr.proposed, r.proposed)) continue;
       const bool by_severity = w.finding.severity > pending[i].finding.severity;
-      const std::string how = by_severity
-                                  ? std::string("the ") + to_string(w.finding.severity) +
-                                        " finding wins over " + to_string(pending[i].finding.severity)
-                                  : std::string("equal severity, the rule loaded first wins");
+      const std::string how =
+          by_severity ? std::string("the ") + to_string(w.finding.severity) +
+                            " finding wins over " + to_string(pending[i].finding.severity)
+                      : std::string("equal severity, the rule loaded first wins");
       const std::string target = r.target.empty() ? "" : " (" + r.target + ")";
       out.notes.push_back(r.key + target + ": " + pending[i].finding.rule_id + " proposed " +
                           r.proposed + ", " + w.finding.rule_id + " proposed " + wr.proposed +
@@ -214,8 +226,8 @@ Evaluation Engine::evaluate(const model::Snapshot& snapshot, const Config& confi
     std::vector<std::string> applied;
     for (auto& p : pf.recs) {
       if (!p.rec.current.empty() && same_setting(p.rec.current, p.rec.proposed)) {
-        applied.push_back(p.rec.key + (p.rec.target.empty() ? "" : " (" + p.rec.target + ")") + " = " +
-                          p.rec.current);
+        applied.push_back(p.rec.key + (p.rec.target.empty() ? "" : " (" + p.rec.target + ")") +
+                          " = " + p.rec.current);
         continue;
       }
       kept.push_back(std::move(p.rec));
@@ -229,15 +241,17 @@ Evaluation Engine::evaluate(const model::Snapshot& snapshot, const Config& confi
     }
   }
 
-  std::stable_sort(pending.begin(), pending.end(), [](const PendingFinding& a, const PendingFinding& b) {
-    return a.finding.severity > b.finding.severity;
-  });
+  std::stable_sort(pending.begin(), pending.end(),
+                   [](const PendingFinding& a, const PendingFinding& b) {
+                     return a.finding.severity > b.finding.severity;
+                   });
   for (auto& pf : pending) {
     if (!pf.finding.rule_id.empty()) out.findings.push_back(std::move(pf.finding));
   }
   if (!skipped.empty()) out.notes.push_back("skipped by configuration: " + join(skipped, ", "));
   if (!other_profile.empty()) {
-    out.notes.push_back("not applicable to the " + ctx.profile + " profile: " + join(other_profile, ", "));
+    out.notes.push_back("not applicable to the " + ctx.profile +
+                        " profile: " + join(other_profile, ", "));
   }
   return out;
 }

@@ -16,6 +16,7 @@
 //  - findings are sorted most severe first, then in rule order.
 
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "core/result.hpp"
@@ -33,15 +34,20 @@ class Engine {
   explicit Engine(std::vector<Rule> rules) : rules_(std::move(rules)) {}
 
   /// Loads every *.toml of each directory, in order (the project's rules/, then --rules DIRs,
-  /// then /etc/vmtune/rules.d as an optional directory; the app decides the list).
+  /// then /etc/vmtune/rules.d as an optional directory; the app decides the list). Entries
+  /// skipped because they are not regular files are kept in load_notes().
   static core::Result<Engine> load(const std::vector<RuleDir>& dirs);
 
   const std::vector<Rule>& rules() const noexcept { return rules_; }
+  /// What loading skipped ("<path>: skipped: a FIFO, not a regular file"); evaluate() lists
+  /// these first in Evaluation::notes.
+  const std::vector<std::string>& load_notes() const noexcept { return load_notes_; }
 
   Evaluation evaluate(const model::Snapshot& snapshot, const Config& config) const;
 
  private:
   std::vector<Rule> rules_;
+  std::vector<std::string> load_notes_;
 };
 
 /// The profile rules see: config.profile, or for "auto" database when the snapshot has a

@@ -2,12 +2,13 @@
 #include "rules/expr.hpp"
 
 #include <algorithm>
-#include <initializer_list>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <memory>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -17,10 +18,14 @@ namespace vmtune::rules {
 
 const char* to_string(Type t) noexcept {
   switch (t) {
-    case Type::number: return "number";
-    case Type::boolean: return "boolean";
-    case Type::string: return "string";
-    case Type::any: return "any";
+    case Type::number:
+      return "number";
+    case Type::boolean:
+      return "boolean";
+    case Type::string:
+      return "string";
+    case Type::any:
+      return "any";
   }
   return "any";
 }
@@ -77,16 +82,22 @@ std::optional<double> parse_number(const std::string& text) noexcept {
 // ----------------------------------------------------------------------------------------------
 // AST
 
+// A tree whose height is bounded by the parser (kMaxExprDepth levels, a few nodes per level):
+// evaluating it and destroying it recurse no deeper than that.
 struct Node {
-  enum class Kind { literal, metric, unary, binary, call, ref };
+  // chain: `args[0] ops[0] args[1] ops[1] args[2] ...` of one precedence level (+ -, * / %, and,
+  // or), evaluated left to right: a wide expression is a wide node, not a deep tree.
+  enum class Kind { literal, metric, unary, binary, chain, call, ref };
   Kind kind = Kind::literal;
   std::size_t offset = 0;  ///< where it starts in the expression text
   Type type = Type::any;
   Value literal;
   MetricRef metric;
-  std::string op;  ///< operator or function name
+  std::string op;                ///< operator or function name; "and"/"or" for boolean chains
+  std::vector<std::string> ops;  ///< chain: the operator before each of args[1..]
   std::vector<std::unique_ptr<Node>> args;
   std::shared_ptr<const Node> ref;  ///< a named sub-expression ([rule.let])
+  std::string ref_text;             ///< ref: the let's expression text, for messages
 };
 
 namespace {
@@ -118,7 +129,8 @@ class Lexer {
     if (pos_ >= s_.size()) return true;
     const char c = s_[pos_];
     if (std::isdigit(static_cast<unsigned char>(c)) ||
-        (c == '.' && pos_ + 1 < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
+        (c == '.' && pos_ + 1 < s_.size() &&
+         std::isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
       return lex_number(t);
     }
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
@@ -147,8 +159,8 @@ class Lexer {
       t.kind = Tok::name;
       t.text = std::string(s_.substr(pos_ + 1, close - pos_ - 1));
       // A name may continue after the quote: `sysctl.vm`.x is unusual but harmless.
-      while (e < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[e])) || s_[e] == '_' ||
-                               s_[e] == '.')) {
+      while (e < s_.size() &&
+             (std::isalnum(static_cast<unsigned char>(s_[e])) || s_[e] == '_' || s_[e] == '.')) {
         t.text += s_[e++];
       }
       if (t.text.empty()) return fail(pos_, "empty ` quoted name");
@@ -210,8 +222,8 @@ class Lexer {
   }
   bool lex_number(Token& t) {
     std::size_t e = pos_;
-    while (e < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[e])) || s_[e] == '.' ||
-                             s_[e] == '_')) {
+    while (e < s_.size() &&
+           (std::isdigit(static_cast<unsigned char>(s_[e])) || s_[e] == '.' || s_[e] == '_')) {
       ++e;
     }
     if (e < s_.size() && (s_[e] == 'e' || s_[e] == 'E')) {
@@ -275,16 +287,19 @@ bool boolish(Type t) { return t == Type::boolean || t == Type::any; }
 
 std::string describe(const Token& t) {
   switch (t.kind) {
-    case Tok::end: return "end of expression";
-    case Tok::string: return "string '" + t.text + "'";
-    default: return "'" + t.text + "'";
+    case Tok::end:
+      return "end of expression";
+    case Tok::string:
+      return "string '" + (t.text.size() > 40 ? t.text.substr(0, 37) + "..." : t.text) + "'";
+    default:
+      return "'" + (t.text.size() > 40 ? t.text.substr(0, 37) + "..." : t.text) + "'";
   }
 }
 
 const std::vector<std::string>& function_names() {
-  static const std::vector<std::string> k = {"min",     "max",  "clamp", "round_to", "ceil_to",
-                                             "floor_to", "ceil", "floor", "round",    "abs", "sqrt",
-                                             "rate",    "has",  "if"};
+  static const std::vector<std::string> k = {"min",      "max",  "clamp", "round_to", "ceil_to",
+                                             "floor_to", "ceil", "floor", "round",    "abs",
+                                             "sqrt",     "rate", "has",   "if"};
   return k;
 }
 
@@ -304,8 +319,40 @@ class Parser {
   }
 
   std::optional<ParseError> error;
+  int depth() const noexcept { return max_level_; }
+  int size() const noexcept { return size_; }
 
  private:
+  // One level of nesting for as long as it lives. The level is checked before the parser
+  // recurses into it, so `((((...` 5,000 deep stops at level kMaxExprDepth + 1.
+  class Nested {
+   public:
+    Nested(Parser& p, std::size_t at) : p_(p) {
+      ok_ = ++p_.level_ <= kMaxExprDepth;
+      if (!ok_) {
+        p_.fail(at, "expression nested too deeply: more than " + std::to_string(kMaxExprDepth) +
+                        " levels of parentheses, function calls, 'not', unary '-' and lets");
+      }
+      p_.max_level_ = std::max(p_.max_level_, p_.level_);
+    }
+    ~Nested() { --p_.level_; }
+    Nested(const Nested&) = delete;
+    Nested& operator=(const Nested&) = delete;
+    explicit operator bool() const noexcept { return ok_; }
+
+   private:
+    Parser& p_;
+    bool ok_ = false;
+  };
+
+  // Counts one operand or operator; false (with the error set) past kMaxExprSize.
+  bool grow(std::size_t at) {
+    if (++size_ <= kMaxExprSize) return true;
+    fail(at, "expression too large: more than " + std::to_string(kMaxExprSize) +
+                 " operands and operators; split it into [rule.let] bindings");
+    return false;
+  }
+
   NodePtr fail(std::size_t at, std::string msg) {
     if (!error) error = ParseError{at, std::move(msg)};
     return nullptr;
@@ -333,26 +380,31 @@ class Parser {
   NodePtr parse_or() { return parse_bool_chain("or", &Parser::parse_and); }
   NodePtr parse_and() { return parse_bool_chain("and", &Parser::parse_not); }
 
-  // A left-associative chain `operand (word operand)*` of a boolean operator.
+  // A chain `operand (word operand)*` of a boolean operator: one node, evaluated left to right.
   NodePtr parse_bool_chain(const char* word, NodePtr (Parser::*operand)()) {
-    auto left = (this->*operand)();
-    while (left && is_word(word)) {
+    auto first = (this->*operand)();
+    if (!first || !is_word(word)) return first;
+    auto n = make(Node::Kind::chain, first->offset, Type::boolean, word);
+    n->args.push_back(std::move(first));
+    while (is_word(word)) {
       const auto at = tok_.offset;
+      if (!grow(at)) return nullptr;
       advance();
       auto right = (this->*operand)();
       if (!right) return nullptr;
-      if (!check_bool(*left, word, at) || !check_bool(*right, word, at)) return nullptr;
-      auto n = make(Node::Kind::binary, left->offset, Type::boolean, word);
-      n->args.push_back(std::move(left));
+      if (n->args.size() == 1 && !check_bool(*n->args[0], word, at)) return nullptr;
+      if (!check_bool(*right, word, at)) return nullptr;
+      n->ops.emplace_back(word);
       n->args.push_back(std::move(right));
-      left = std::move(n);
     }
-    return left;
+    return n;
   }
 
   NodePtr parse_not() {
     if (is_word("not")) {
       const auto at = tok_.offset;
+      Nested level(*this, at);
+      if (!level || !grow(at)) return nullptr;
       advance();
       auto inner = parse_not();
       if (!inner) return nullptr;
@@ -384,6 +436,7 @@ class Parser {
       if (!is_op(op)) continue;
       const auto at = tok_.offset;
       const std::string o = op;
+      if (!grow(at)) return nullptr;
       advance();
       auto right = parse_sum();
       if (!right) return nullptr;
@@ -391,9 +444,9 @@ class Parser {
         const Type a = left->type;
         const Type b = right->type;
         if (a != Type::any && b != Type::any && a != b) {
-          return fail(right->offset, "cannot compare a " + std::string(to_string(a)) +
-                                         " with a " + to_string(b) + " using '" + o +
-                                         "': expected a " + to_string(a));
+          return fail(right->offset, "cannot compare a " + std::string(to_string(a)) + " with a " +
+                                         to_string(b) + " using '" + o + "': expected a " +
+                                         to_string(a));
         }
       } else {
         const bool strings = left->type == Type::string && right->type == Type::string;
@@ -418,7 +471,8 @@ class Parser {
   NodePtr parse_sum() { return parse_number_chain({"+", "-"}, &Parser::parse_product); }
   NodePtr parse_product() { return parse_number_chain({"*", "/", "%"}, &Parser::parse_unary); }
 
-  // A left-associative chain `operand (op operand)*` of numeric operators.
+  // A chain `operand (op operand)*` of numeric operators of one precedence: one node,
+  // evaluated left to right (left-associative).
   NodePtr parse_number_chain(std::initializer_list<const char*> ops, NodePtr (Parser::*operand)()) {
     auto at_op = [&] {
       for (const char* o : ops) {
@@ -426,25 +480,31 @@ class Parser {
       }
       return false;
     };
-    auto left = (this->*operand)();
-    while (left && at_op()) {
+    auto first = (this->*operand)();
+    if (!first || !at_op()) return first;
+    auto n = make(Node::Kind::chain, first->offset, Type::number);
+    n->args.push_back(std::move(first));
+    while (at_op()) {
       const std::string o = tok_.text;
+      if (!grow(tok_.offset)) return nullptr;
       advance();
       auto right = (this->*operand)();
       if (!right) return nullptr;
-      if (!check_number(*left, "on the left of '" + o + "'")) return nullptr;
+      if (n->args.size() == 1 && !check_number(*n->args[0], "on the left of '" + o + "'")) {
+        return nullptr;
+      }
       if (!check_number(*right, "on the right of '" + o + "'")) return nullptr;
-      auto n = make(Node::Kind::binary, left->offset, Type::number, o);
-      n->args.push_back(std::move(left));
+      n->ops.push_back(o);
       n->args.push_back(std::move(right));
-      left = std::move(n);
     }
-    return left;
+    return n;
   }
 
   NodePtr parse_unary() {
     if (is_op("-")) {
       const auto at = tok_.offset;
+      Nested level(*this, at);
+      if (!level || !grow(at)) return nullptr;
       advance();
       auto inner = parse_unary();
       if (!inner) return nullptr;
@@ -459,6 +519,7 @@ class Parser {
   NodePtr parse_primary() {
     if (error) return nullptr;
     const Token t = tok_;
+    if (t.kind != Tok::lparen && !grow(t.offset)) return nullptr;
     switch (t.kind) {
       case Tok::number: {
         advance();
@@ -473,6 +534,8 @@ class Parser {
         return n;
       }
       case Tok::lparen: {
+        Nested level(*this, t.offset);
+        if (!level) return nullptr;
         advance();
         auto inner = parse_or();
         if (!inner) return nullptr;
@@ -509,17 +572,28 @@ class Parser {
       if (it != scope_.constants->end()) {
         auto n = make(Node::Kind::literal, t.offset, Type::any);
         n->literal = it->second;
-        n->type = std::holds_alternative<double>(it->second)   ? Type::number
+        n->type = std::holds_alternative<double>(it->second) ? Type::number
                   : std::holds_alternative<bool>(it->second) ? Type::boolean
-                                                              : Type::string;
+                                                             : Type::string;
         return n;
       }
     }
     if (scope_.lets != nullptr) {
       const auto it = scope_.lets->find(t.text);
       if (it != scope_.lets->end() && it->second.root()) {
+        // The let's tree hangs below this node: its depth counts here, so chains of lets that
+        // use each other cannot build a tree deeper than the limit either.
+        const int depth = level_ + it->second.depth();
+        if (depth > kMaxExprDepth) {
+          return fail(t.offset, "expression nested too deeply: using '" + t.text + "' (" +
+                                    std::to_string(it->second.depth()) + " levels) here makes " +
+                                    std::to_string(depth) + " levels, more than " +
+                                    std::to_string(kMaxExprDepth));
+        }
+        max_level_ = std::max(max_level_, depth);
         auto n = make(Node::Kind::ref, t.offset, it->second.type());
         n->ref = it->second.root();
+        n->ref_text = it->second.text();
         n->op = t.text;
         return n;
       }
@@ -543,6 +617,8 @@ class Parser {
       return fail(name.offset, "unknown function '" + name.text + "': expected one of " + known);
     }
     const auto open = tok_.offset;
+    Nested level(*this, name.offset);
+    if (!level) return nullptr;
     advance();  // '('
     std::vector<NodePtr> args;
     if (name.text == "rate") {
@@ -583,12 +659,12 @@ class Parser {
     const std::string& f = name.text;
     auto arity = [&](std::size_t lo, std::size_t hi) -> bool {
       if (args.size() >= lo && args.size() <= hi) return true;
-      std::string want = lo == hi ? std::to_string(lo)
+      std::string want = lo == hi   ? std::to_string(lo)
                          : hi > 100 ? "at least " + std::to_string(lo)
                                     : std::to_string(lo) + " to " + std::to_string(hi);
-      fail(args.empty() ? close : args.back()->offset,
-           f + "() expects " + want + " argument" + (lo == 1 && hi == 1 ? "" : "s") + ", got " +
-               std::to_string(args.size()));
+      fail(args.empty() ? close : args.back()->offset, f + "() expects " + want + " argument" +
+                                                           (lo == 1 && hi == 1 ? "" : "s") +
+                                                           ", got " + std::to_string(args.size()));
       return false;
     };
     Type result = Type::number;
@@ -606,8 +682,9 @@ class Parser {
     } else if (f == "if") {
       if (!arity(3, 3)) return nullptr;
       if (!boolish(args[0]->type)) {
-        return fail(args[0]->offset, "expected a boolean condition as the first argument of if(), got a " +
-                                         std::string(to_string(args[0]->type)));
+        return fail(args[0]->offset,
+                    "expected a boolean condition as the first argument of if(), got a " +
+                        std::string(to_string(args[0]->type)));
       }
       const Type a = args[1]->type;
       const Type b = args[2]->type;
@@ -632,6 +709,9 @@ class Parser {
   Lexer lex_;
   const Scope& scope_;
   Token tok_;
+  int level_ = 1;      ///< current nesting level; the top level is 1
+  int max_level_ = 1;  ///< deepest level reached, lets included
+  int size_ = 0;       ///< operands and operators so far
 };
 
 // ----------------------------------------------------------------------------------------------
@@ -639,11 +719,21 @@ class Parser {
 
 class Evaluator {
  public:
-  Evaluator(const EvalContext& ctx, std::string_view text) : ctx_(ctx), text_(text) {}
+  Evaluator(const EvalContext& ctx, std::string_view text,
+            std::unordered_map<const Node*, Eval>& memo)
+      : ctx_(ctx), text_(text), memo_(memo) {}
+
+  // `n` as a boolean: its value, or missing when it is not one.
+  Eval condition(const Node& n) {
+    auto v = eval(n);
+    if (!v.ok()) return v;
+    return as_bool(v, n);
+  }
 
   Eval eval(const Node& n) {
     switch (n.kind) {
-      case Node::Kind::literal: return Eval::of(n.literal);
+      case Node::Kind::literal:
+        return Eval::of(n.literal);
       case Node::Kind::metric: {
         if (!n.metric.get) return Eval::absent(n.metric.name + ": no accessor");
         return n.metric.get(ctx_);
@@ -660,9 +750,14 @@ class Evaluator {
         if (!x.ok()) return x;
         return Eval::of(-std::get<double>(*x.value));
       }
-      case Node::Kind::binary: return binary(n);
-      case Node::Kind::ref: return eval(*n.ref);
-      case Node::Kind::call: return call(n);
+      case Node::Kind::binary:
+        return binary(n);
+      case Node::Kind::chain:
+        return chain(n);
+      case Node::Kind::ref:
+        return let(n);
+      case Node::Kind::call:
+        return call(n);
     }
     return Eval::absent("bad expression node");
   }
@@ -701,20 +796,57 @@ class Evaluator {
     return x;
   }
 
+  // A [rule.let] binding: computed once per memo, with messages quoting the let's own text.
+  Eval let(const Node& n) {
+    const Node* key = n.ref.get();
+    if (const auto it = memo_.find(key); it != memo_.end()) return it->second;
+    const std::string_view outer = text_;
+    text_ = n.ref_text;
+    auto v = eval(*n.ref);
+    text_ = outer;
+    memo_.emplace(key, v);
+    return v;
+  }
+
+  Eval chain(const Node& n) {
+    if (n.op == "and" || n.op == "or") {
+      // Left to right, stopping at the first operand that decides: false for and, true for or.
+      const bool is_and = n.op == "and";
+      for (const auto& arg : n.args) {
+        auto v = eval(*arg);
+        if (!v.ok()) return v;
+        auto b = as_bool(v, *arg);
+        if (!b.ok()) return b;
+        if (std::get<bool>(*b.value) != is_and) return b;
+      }
+      return Eval::of(is_and);
+    }
+    double acc = 0;
+    if (auto e = num(*n.args[0], acc); !e.ok()) return e;
+    for (std::size_t i = 1; i < n.args.size(); ++i) {
+      double b = 0;
+      if (auto e = num(*n.args[i], b); !e.ok()) return e;
+      const std::string& op = n.ops[i - 1];
+      if (op == "+") {
+        acc += b;
+      } else if (op == "-") {
+        acc -= b;
+      } else if (op == "*") {
+        acc *= b;
+      } else if (b == 0) {
+        return Eval::absent("division by zero in '" + snippet(n) + "'");
+      } else if (op == "/") {
+        acc /= b;
+      } else {
+        acc = std::fmod(acc, b);
+      }
+    }
+    return Eval::of(acc);
+  }
+
+  // A comparison.
   Eval binary(const Node& n) {
     const std::string& op = n.op;
-    if (op == "and" || op == "or") {
-      auto l = eval(*n.args[0]);
-      if (!l.ok()) return l;
-      auto lb = as_bool(l, *n.args[0]);
-      if (!lb.ok()) return lb;
-      const bool lv = std::get<bool>(*lb.value);
-      if (op == "and" && !lv) return Eval::of(false);
-      if (op == "or" && lv) return Eval::of(true);
-      auto r = eval(*n.args[1]);
-      if (!r.ok()) return r;
-      return as_bool(r, *n.args[1]);
-    }
     if (op == "==" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
       auto l = eval(*n.args[0]);
       if (!l.ok()) return l;
@@ -758,16 +890,7 @@ class Evaluator {
       const double yb = std::get<double>(*y.value);
       return Eval::of(op == "<" ? xa < yb : op == "<=" ? xa <= yb : op == ">" ? xa > yb : xa >= yb);
     }
-    double a = 0;
-    double b = 0;
-    if (auto e = num(*n.args[0], a); !e.ok()) return e;
-    if (auto e = num(*n.args[1], b); !e.ok()) return e;
-    if (op == "+") return Eval::of(a + b);
-    if (op == "-") return Eval::of(a - b);
-    if (op == "*") return Eval::of(a * b);
-    if (b == 0) return Eval::absent("division by zero in '" + snippet(n) + "'");
-    if (op == "/") return Eval::of(a / b);
-    return Eval::of(std::fmod(a, b));
+    return Eval::absent("unknown operator " + op);
   }
 
   Eval call(const Node& n) {
@@ -801,7 +924,9 @@ class Evaluator {
     if (f == "round_to" || f == "ceil_to" || f == "floor_to") {
       if (x[1] <= 0) return Eval::absent(f + "() needs a positive multiple");
       const double q = x[0] / x[1];
-      const double r = f == "round_to" ? std::round(q) : f == "ceil_to" ? std::ceil(q) : std::floor(q);
+      const double r = f == "round_to"  ? std::round(q)
+                       : f == "ceil_to" ? std::ceil(q)
+                                        : std::floor(q);
       return Eval::of(r * x[1]);
     }
     return Eval::absent("unknown function " + f);
@@ -809,6 +934,7 @@ class Evaluator {
 
   const EvalContext& ctx_;
   std::string_view text_;
+  std::unordered_map<const Node*, Eval>& memo_;
 };
 
 }  // namespace
@@ -824,14 +950,27 @@ core::Result<Expr> Expr::parse(std::string_view text, const Scope& scope) {
   Expr out;
   out.text_ = std::string(text);
   out.type_ = root->type;
+  out.depth_ = p.depth();
+  out.size_ = p.size();
   out.root_ = std::shared_ptr<const Node>(std::move(root));
   return out;
 }
 
 Eval Expr::evaluate(const EvalContext& ctx) const {
+  LetMemo memo;
+  return evaluate(ctx, memo);
+}
+
+Eval Expr::evaluate(const EvalContext& ctx, LetMemo& memo) const {
   if (!root_) return Eval::absent("empty expression");
-  Evaluator ev(ctx, text_);
+  Evaluator ev(ctx, text_, memo.values_);
   return ev.eval(*root_);
+}
+
+Eval Expr::evaluate_condition(const EvalContext& ctx, LetMemo& memo) const {
+  if (!root_) return Eval::absent("empty expression");
+  Evaluator ev(ctx, text_, memo.values_);
+  return ev.condition(*root_);
 }
 
 }  // namespace vmtune::rules

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "rules/loader.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <system_error>
 #include <utility>
 
-#include <toml++/toml.h>
-
+#include "core/file.hpp"
 #include "core/parse.hpp"
 #include "model/derive.hpp"
 #include "rules/metrics.hpp"
@@ -65,10 +64,15 @@ class SourceMap {
     const auto raw = lines_[li];
     bool basic = true;
     std::size_t delim = 1;
-    if (raw.substr(ci, 3) == "\"\"\"") delim = 3;
-    else if (raw.substr(ci, 3) == "'''") { delim = 3; basic = false; }
-    else if (ci < raw.size() && raw[ci] == '\'') basic = false;
-    else if (ci >= raw.size() || raw[ci] != '"') return {line, col};  // not a string
+    if (raw.substr(ci, 3) == "\"\"\"")
+      delim = 3;
+    else if (raw.substr(ci, 3) == "'''") {
+      delim = 3;
+      basic = false;
+    } else if (ci < raw.size() && raw[ci] == '\'')
+      basic = false;
+    else if (ci >= raw.size() || raw[ci] != '"')
+      return {line, col};  // not a string
     ci += delim;
     if (delim == 3 && ci >= lines_[li].size()) {  // a newline right after """ is trimmed
       ++li;
@@ -115,10 +119,9 @@ class Loader {
     try {
       doc = toml::parse(text, path_);
     } catch (const toml::parse_error& e) {
-      return core::make_error(ErrorKind::invalid_argument, path_,
-                              "TOML syntax error: " + std::string(e.description()),
-                              static_cast<int>(e.source().begin.line), {},
-                              static_cast<int>(e.source().begin.column));
+      return core::make_error(
+          ErrorKind::invalid_argument, path_, "TOML syntax error: " + std::string(e.description()),
+          static_cast<int>(e.source().begin.line), {}, static_cast<int>(e.source().begin.column));
     }
     std::vector<Rule> out;
     for (auto&& [k, v] : doc) {
@@ -144,7 +147,8 @@ class Loader {
  private:
   core::Error err(const toml::source_position& at, std::string field, std::string message) const {
     return core::make_error(ErrorKind::invalid_argument, path_, std::move(message),
-                            static_cast<int>(at.line), std::move(field), static_cast<int>(at.column));
+                            static_cast<int>(at.line), std::move(field),
+                            static_cast<int>(at.column));
   }
 
   core::Result<std::string> string_field(const toml::table& t, const char* key, bool required,
@@ -178,19 +182,22 @@ class Loader {
     if (!e) {
       const auto offset = static_cast<std::size_t>(std::max(0, e.error().column - 1));
       const auto [line, col] = map_.locate(n.source().begin, offset);
-      return core::make_error(ErrorKind::invalid_argument, path_, e.error().message, line, field, col);
+      return core::make_error(ErrorKind::invalid_argument, path_, e.error().message, line, field,
+                              col);
     }
     return e;
   }
 
-  core::Result<Expr> condition(const toml::node& n, const std::string& field, const Scope& scope) const {
+  core::Result<Expr> condition(const toml::node& n, const std::string& field,
+                               const Scope& scope) const {
     auto e = expr(n, field, scope);
     if (!e) return e;
     if (e->type() != Type::boolean && e->type() != Type::any) {
       const auto [line, col] = map_.locate(n.source().begin, 0);
-      return core::make_error(ErrorKind::invalid_argument, path_,
-                              std::string("expected a boolean condition, got a ") + to_string(e->type()),
-                              line, field, col);
+      return core::make_error(
+          ErrorKind::invalid_argument, path_,
+          std::string("expected a boolean condition, got a ") + to_string(e->type()), line, field,
+          col);
     }
     return e;
   }
@@ -203,7 +210,8 @@ class Loader {
           allowed.end()) {
         std::string list;
         for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        return err(k.source().begin, key, "unknown field in " + where + ": expected one of " + list);
+        return err(k.source().begin, key,
+                   "unknown field in " + where + ": expected one of " + list);
       }
     }
     return core::ok_status();
@@ -211,10 +219,11 @@ class Loader {
 
   core::Result<Rule> rule(const toml::table& t) {
     const auto pos = t.source().begin;
-    if (auto st = check_keys(t, {"id", "title", "severity", "severity_if", "profiles", "requires",
-                                 "constants", "let", "when", "evidence", "recommend", "rationale",
-                                 "references", "always_report"},
-                             "[[rule]]");
+    if (auto st = check_keys(
+            t,
+            {"id", "title", "severity", "severity_if", "profiles", "requires", "constants", "let",
+             "when", "evidence", "recommend", "rationale", "references", "always_report"},
+            "[[rule]]");
         !st) {
       return std::move(st).error();
     }
@@ -228,7 +237,8 @@ class Loader {
     if (r.id.empty() || std::any_of(r.id.begin(), r.id.end(), [](char c) {
           return !(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
         })) {
-      return err(t.get("id")->source().begin, "id", "expected an id of letters, digits, '-', '_' and '.'");
+      return err(t.get("id")->source().begin, "id",
+                 "expected an id of letters, digits, '-', '_' and '.'");
     }
     auto title = string_field(t, "title", true, pos);
     if (!title) return std::move(title).error();
@@ -238,7 +248,8 @@ class Loader {
     if (auto s = severity_from_string(*sev)) {
       r.severity = *s;
     } else {
-      return err(t.get("severity")->source().begin, "severity", "expected info, warning or critical");
+      return err(t.get("severity")->source().begin, "severity",
+                 "expected info, warning or critical");
     }
     auto rationale = string_field(t, "rationale", true, pos);
     if (!rationale) return std::move(rationale).error();
@@ -260,7 +271,8 @@ class Loader {
     // Constants, in source order so a constant may use the ones above it.
     if (const auto* c = t.get("constants")) {
       const auto* ct = c->as_table();
-      if (ct == nullptr) return err(c->source().begin, "constants", "expected a table [rule.constants]");
+      if (ct == nullptr)
+        return err(c->source().begin, "constants", "expected a table [rule.constants]");
       static const model::Snapshot kEmpty;
       for (const auto& [name, node, name_pos] : entries_in_source_order(*ct)) {
         if (!is_identifier(name)) {
@@ -280,7 +292,8 @@ class Loader {
           auto e = expr(*node, name, cs);
           if (!e) return std::move(e).error();
           auto v = e->evaluate(EvalContext{kEmpty, "general", std::nullopt});
-          if (!v.ok()) return err(node->source().begin, name, "constant cannot be computed: " + v.missing);
+          if (!v.ok())
+            return err(node->source().begin, name, "constant cannot be computed: " + v.missing);
           r.constants[name] = *v.value;
         } else {
           return err(node->source().begin, name,
@@ -289,7 +302,8 @@ class Loader {
       }
     }
     if (const auto* ar = t.get("always_report")) {
-      if (!ar->is_boolean()) return err(ar->source().begin, "always_report", "expected true or false");
+      if (!ar->is_boolean())
+        return err(ar->source().begin, "always_report", "expected true or false");
       r.always_report = ar->as_boolean()->get();
     }
     const Scope scope{&r.constants, true, &r.lets};
@@ -297,7 +311,8 @@ class Loader {
       const auto* lt = l->as_table();
       if (lt == nullptr) return err(l->source().begin, "let", "expected a table [rule.let]");
       for (const auto& [name, node, name_pos] : entries_in_source_order(*lt)) {
-        if (!is_identifier(name)) return err(name_pos, name, "expected a name of letters, digits and '_'");
+        if (!is_identifier(name))
+          return err(name_pos, name, "expected a name of letters, digits and '_'");
         if (r.constants.count(name) || lookup_metric(name).ok() || is_keyword(name)) {
           return err(name_pos, name, "name '" + name + "' hides a constant, metric or keyword");
         }
@@ -309,7 +324,8 @@ class Loader {
 
     if (const auto* req = t.get("requires")) {
       const auto* a = req->as_array();
-      if (a == nullptr) return err(req->source().begin, "requires", "expected an array of metric names");
+      if (a == nullptr)
+        return err(req->source().begin, "requires", "expected an array of metric names");
       for (const auto& e : *a) {
         auto x = expr(e, "requires", scope);
         if (!x) return std::move(x).error();
@@ -341,7 +357,9 @@ class Loader {
         auto sv = string_field(st, "severity", true, st.source().begin);
         if (!sv) return std::move(sv).error();
         auto level = severity_from_string(*sv);
-        if (!level) return err(st.get("severity")->source().begin, "severity", "expected info, warning or critical");
+        if (!level)
+          return err(st.get("severity")->source().begin, "severity",
+                     "expected info, warning or critical");
         step.severity = *level;
         r.severity_if.push_back(std::move(step));
       }
@@ -467,11 +485,13 @@ class Loader {
       case RecommendationKind::thp:
         if (key != "enabled" && key != "defrag" && key != "shmem_enabled" &&
             key.rfind("khugepaged/", 0) != 0 && key.rfind("hugepages-", 0) != 0) {
-          return "expected enabled, defrag, shmem_enabled, khugepaged/<file> or hugepages-<size>kB/<file>";
+          return "expected enabled, defrag, shmem_enabled, khugepaged/<file> or "
+                 "hugepages-<size>kB/<file>";
         }
         break;
       case RecommendationKind::hugetlb:
-        if (key.rfind("hugepages-", 0) != 0 || key.size() < 13 || key.substr(key.size() - 2) != "kB") {
+        if (key.rfind("hugepages-", 0) != 0 || key.size() < 13 ||
+            key.substr(key.size() - 2) != "kB") {
           return "expected hugepages-<size>kB, e.g. hugepages-2048kB";
         }
         break;
@@ -496,41 +516,96 @@ core::Result<std::vector<Rule>> parse_rule_file(std::string_view text, const std
   return l.run(text);
 }
 
-core::Result<std::vector<Rule>> load_rule_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return core::make_error(std::filesystem::exists(path) ? ErrorKind::permission_denied : ErrorKind::missing,
-                            path.string(), "cannot read rule file");
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_rule_file(ss.str(), path.string());
+core::Result<std::vector<Rule>> load_rule_file(const std::filesystem::path& path,
+                                               bool follow_links) {
+  core::OpenPolicy policy;
+  policy.follow_final_link = follow_links;
+  policy.max_bytes = kMaxRuleFileBytes;
+  auto text = core::read_file(path, path.string(), policy);
+  if (!text) return std::move(text).error();
+  return parse_rule_file(*text, path.string());
 }
 
-core::Result<std::vector<Rule>> load_rule_dirs(const std::vector<RuleDir>& dirs) {
+namespace {
+
+const char* describe(std::filesystem::file_type t) noexcept {
+  using std::filesystem::file_type;
+  switch (t) {
+    case file_type::directory:
+      return "a directory";
+    case file_type::fifo:
+      return "a FIFO";
+    case file_type::socket:
+      return "a socket";
+    case file_type::block:
+      return "a block device";
+    case file_type::character:
+      return "a character device";
+    case file_type::symlink:
+      return "a symbolic link";
+    case file_type::not_found:
+      return "a dangling symbolic link";
+    default:
+      return "of unknown type";
+  }
+}
+
+}  // namespace
+
+core::Result<std::vector<Rule>> load_rule_dirs(const std::vector<RuleDir>& dirs,
+                                               std::vector<std::string>* notes) {
+  namespace fs = std::filesystem;
   std::vector<Rule> out;
   std::map<std::string, std::pair<std::string, int>> seen;
   for (const auto& dir : dirs) {
+    // stat, never open: nothing here can block on a FIFO. opendir() below opens with
+    // O_DIRECTORY, so a directory swapped for a FIFO in between fails instead of blocking.
     std::error_code ec;
-    if (!std::filesystem::is_directory(dir.path, ec)) {
-      if (dir.optional && !std::filesystem::exists(dir.path, ec)) continue;
+    const auto st = fs::status(dir.path, ec);
+    if (st.type() == fs::file_type::not_found) {
+      if (dir.optional) continue;
       return core::make_error(ErrorKind::missing, dir.path.string(), "rule directory not found");
     }
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(dir.path, ec)) {
-      if (e.path().extension() == ".toml" && e.is_regular_file(ec)) files.push_back(e.path());
+    if (ec) return core::make_error(ErrorKind::io_error, dir.path.string(), ec.message());
+    if (st.type() != fs::file_type::directory) {
+      return core::make_error(
+          ErrorKind::invalid_argument, dir.path.string(),
+          std::string("refused: ") +
+              (st.type() == fs::file_type::regular ? "a regular file" : describe(st.type())) +
+              ", not a rule directory");
+    }
+    std::vector<fs::path> files;
+    const std::size_t first_note = notes != nullptr ? notes->size() : 0;
+    fs::directory_iterator entries(dir.path, ec);
+    for (; !ec && entries != fs::directory_iterator(); entries.increment(ec)) {
+      const auto& e = *entries;
+      if (e.path().extension() != ".toml") continue;
+      std::error_code tec;
+      const auto type = dir.follow_links ? e.status(tec).type() : e.symlink_status(tec).type();
+      if (type == fs::file_type::regular) {
+        files.push_back(e.path());
+      } else if (notes != nullptr) {
+        notes->push_back(e.path().string() + ": skipped: " +
+                         (type == fs::file_type::none && tec
+                              ? tec.message()
+                              : std::string(describe(type)) + ", not a regular file"));
+      }
     }
     if (ec) return core::make_error(ErrorKind::io_error, dir.path.string(), ec.message());
     std::sort(files.begin(), files.end());
+    if (notes != nullptr) {
+      std::sort(notes->begin() + static_cast<std::ptrdiff_t>(first_note), notes->end());
+    }
     for (const auto& f : files) {
-      auto rules = load_rule_file(f);
+      auto rules = load_rule_file(f, dir.follow_links);
       if (!rules) return std::move(rules).error();
       for (auto& r : *rules) {
         const auto it = seen.find(r.id);
         if (it != seen.end()) {
           return core::make_error(ErrorKind::invalid_argument, r.file,
                                   "duplicate rule id '" + r.id + "' (first defined at " +
-                                      it->second.first + ":" + std::to_string(it->second.second) + ")",
+                                      it->second.first + ":" + std::to_string(it->second.second) +
+                                      ")",
                                   r.line, "id", r.column);
         }
         seen[r.id] = {r.file, r.line};

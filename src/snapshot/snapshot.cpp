@@ -3,11 +3,13 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/stat.h>
 
-#include <fstream>
+#include <cmath>
+#include <cstring>
+#include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 
 namespace vmtune::snapshot {
 namespace {
@@ -28,6 +30,16 @@ struct EntryPtr {
   ~EntryPtr() { archive_entry_free(e); }
 };
 
+// libarchive's message, with the system error behind it ("Write error: No space left on device").
+std::string archive_why(archive* a) {
+  const char* msg = archive_error_string(a);
+  std::string out = msg != nullptr ? msg : "unknown error";
+  const int err = archive_errno(a);
+  if (err > 0 && out.find(std::strerror(err)) == std::string::npos)
+    out += std::string(": ") + std::strerror(err);
+  return out;
+}
+
 ErrorKind error_kind_from_string(const std::string& s) {
   for (const auto k : {ErrorKind::missing, ErrorKind::permission_denied, ErrorKind::parse_error,
                        ErrorKind::unsupported, ErrorKind::io_error, ErrorKind::invalid_argument}) {
@@ -47,21 +59,21 @@ bool is_hostname(const std::string& logical) {
 std::string member(const std::string& dir, const std::string& logical) { return dir + logical; }
 
 core::Status add_entry(archive* a, const std::string& name, bool is_dir, std::string_view data,
-                       const std::filesystem::path& out) {
+                       const std::filesystem::path& out, unsigned mode = 0644) {
   EntryPtr e;
   archive_entry_set_pathname(e.e, name.c_str());
   archive_entry_set_filetype(e.e, is_dir ? AE_IFDIR : AE_IFREG);
-  archive_entry_set_perm(e.e, is_dir ? 0755 : 0644);
+  archive_entry_set_perm(e.e, is_dir ? 0755 : mode);
   archive_entry_set_size(e.e, is_dir ? 0 : static_cast<la_int64_t>(data.size()));
   archive_entry_set_mtime(e.e, 0, 0);
   if (archive_write_header(a, e.e) != ARCHIVE_OK) {
     return make_error(ErrorKind::io_error, out.string(),
-                      std::string("writing archive entry ") + name + ": " + archive_error_string(a));
+                      std::string("writing archive entry ") + name + ": " + archive_why(a));
   }
   if (!is_dir && !data.empty() &&
       archive_write_data(a, data.data(), data.size()) != static_cast<la_ssize_t>(data.size())) {
     return make_error(ErrorKind::io_error, out.string(),
-                      std::string("writing archive data ") + name + ": " + archive_error_string(a));
+                      std::string("writing archive data ") + name + ": " + archive_why(a));
   }
   return core::ok_status();
 }
@@ -76,104 +88,168 @@ bool safe_member(const std::string& name) {
   return true;
 }
 
-core::Result<std::string> slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return make_error(ErrorKind::missing, p.string(), "cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+std::string limit_text(std::uint64_t bytes) {
+  return bytes >= (1ull << 20) ? std::to_string(bytes >> 20) + " MiB"
+                               : std::to_string(bytes) + " bytes";
 }
 
-core::Status extract(const std::filesystem::path& file, const std::filesystem::path& dest) {
+/// An archive read into memory: meta.json and one MemTree per sample directory ("s0", …).
+struct ArchiveContent {
+  std::optional<std::string> meta;
+  std::map<std::string, std::shared_ptr<core::MemTree>> samples;
+};
+
+// Reads every member into memory within the limits; a member over a limit is refused from its
+// header, before its data is decompressed. Links, devices and FIFOs in the archive are ignored.
+core::Result<ArchiveContent> read_archive(const std::filesystem::path& file,
+                                          const ArchiveLimits& limits) {
+  const std::string where = file.string();
+  auto fd = core::open_regular(file, where, core::OpenPolicy{true, std::nullopt, ~std::size_t{0}});
+  if (!fd) return std::move(fd).error();
   ArchiveReader r;
   archive_read_support_filter_all(r.a);
   archive_read_support_format_tar(r.a);
   archive_read_support_format_gnutar(r.a);
-  if (archive_read_open_filename(r.a, file.c_str(), 65536) != ARCHIVE_OK) {
-    return make_error(ErrorKind::parse_error, file.string(),
+  if (archive_read_open_fd(r.a, fd->get(), 65536) != ARCHIVE_OK) {
+    return make_error(ErrorKind::parse_error, where,
                       std::string("not a vmtune snapshot archive: ") + archive_error_string(r.a));
   }
+  ArchiveContent out;
   archive_entry* e = nullptr;
   int rc;
-  std::uint64_t total = 0;
+  std::uint64_t total = 0, entries = 0;
   while ((rc = archive_read_next_header(r.a, &e)) == ARCHIVE_OK) {
-    const std::string name = archive_entry_pathname(e);
+    if (++entries > limits.max_entries) {
+      return make_error(ErrorKind::parse_error, where,
+                        "refused: more than " + std::to_string(limits.max_entries) +
+                            " archive members (a snapshot has far fewer)");
+    }
+    const char* raw_name = archive_entry_pathname(e);
+    std::string name = raw_name != nullptr ? raw_name : "";
+    while (name.size() > 1 && name.back() == '/') name.pop_back();
     if (!safe_member(name)) {
-      return make_error(ErrorKind::parse_error, file.string(),
+      return make_error(ErrorKind::parse_error, where,
                         "archive member with an unsafe path: " + name);
     }
-    const auto target = dest / name;
-    std::error_code ec;
-    if (archive_entry_filetype(e) == AE_IFDIR) {
-      std::filesystem::create_directories(target, ec);
+    const auto type = archive_entry_filetype(e);
+    if (type != AE_IFDIR && type != AE_IFREG) continue;  // links and devices are ignored
+    const bool is_dir = type == AE_IFDIR;
+    std::string content;
+    if (!is_dir) {
+      const la_int64_t declared = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+      if (declared < 0 || static_cast<std::uint64_t>(declared) > limits.max_file_bytes) {
+        return make_error(
+            ErrorKind::parse_error, where,
+            "refused: member " + name + " is larger than " + limit_text(limits.max_file_bytes));
+      }
+      char buf[65536];
+      la_ssize_t n;
+      while ((n = archive_read_data(r.a, buf, sizeof buf)) > 0) {
+        total += static_cast<std::uint64_t>(n);
+        if (content.size() + static_cast<std::size_t>(n) > limits.max_file_bytes) {
+          return make_error(
+              ErrorKind::parse_error, where,
+              "refused: member " + name + " is larger than " + limit_text(limits.max_file_bytes));
+        }
+        if (total > limits.max_total_bytes) {
+          return make_error(
+              ErrorKind::parse_error, where,
+              "refused: archive expands beyond " + limit_text(limits.max_total_bytes));
+        }
+        content.append(buf, static_cast<std::size_t>(n));
+      }
+      if (n < 0) {
+        return make_error(
+            ErrorKind::parse_error, where,
+            "truncated or corrupt archive at " + name + ": " + archive_error_string(r.a));
+      }
+    }
+    if (name == "meta.json" && !is_dir) {
+      out.meta = std::move(content);
       continue;
     }
-    if (archive_entry_filetype(e) != AE_IFREG) continue;  // links and devices are ignored
-    std::filesystem::create_directories(target.parent_path(), ec);
-    std::ofstream out(target, std::ios::binary);
-    if (!out) return make_error(ErrorKind::io_error, target.string(), "cannot create");
-    char buf[65536];
-    la_ssize_t n;
-    while ((n = archive_read_data(r.a, buf, sizeof buf)) > 0) {
-      total += static_cast<std::uint64_t>(n);
-      if (total > (2ULL << 30)) {
-        return make_error(ErrorKind::parse_error, file.string(), "archive expands beyond 2 GiB");
-      }
-      out.write(buf, n);
+    const auto slash = name.find('/');
+    const std::string dir = name.substr(0, slash);
+    auto& tree = out.samples[dir];
+    if (!tree) tree = std::make_shared<core::MemTree>();
+    if (slash == std::string::npos) continue;  // the sample directory itself
+    const std::string logical = name.substr(slash);
+    if (!is_dir) {
+      const auto perm = static_cast<unsigned>(archive_entry_perm(e)) & 07777;
+      if (perm != 0644) tree->modes[logical] = perm;
     }
-    if (n < 0) {
-      return make_error(ErrorKind::parse_error, file.string(),
-                        std::string("truncated or corrupt archive at ") + name + ": " +
-                            archive_error_string(r.a));
-    }
+    tree->add(logical, is_dir, std::move(content));
   }
   if (rc != ARCHIVE_EOF) {
-    return make_error(ErrorKind::parse_error, file.string(),
-                      std::string("corrupt archive: ") + archive_error_string(r.a));
+    return make_error(ErrorKind::parse_error, where,
+                      std::string("truncated or corrupt archive: ") + archive_error_string(r.a));
   }
-  return core::ok_status();
+  if (!out.meta) {
+    return make_error(ErrorKind::parse_error, where, "not a vmtune snapshot: no meta.json");
+  }
+  return out;
 }
 
-core::Result<Opened> open_snapshot_dir(const std::filesystem::path& dir, Opened opened) {
-  const auto meta_path = dir / "meta.json";
-  auto text = slurp(meta_path);
-  if (!text) return std::move(text).error();
-  json::Json meta;
+bool finite_number(const json::Json& j) { return j.is_number() && std::isfinite(j.get<double>()); }
+
+// Parses meta.json; `tree_for(dir)` gives the RootFs of a sample directory ("s0").
+template <typename TreeFor>
+core::Result<Opened> parse_meta(const std::string& text, const std::string& meta_name,
+                                TreeFor tree_for) {
+  Opened opened;
   try {
-    meta = json::Json::parse(*text);
-    if (meta.value("format", 0) != kFormatVersion) {
-      return make_error(ErrorKind::parse_error, "meta.json",
-                        "unsupported snapshot format " + meta.value("format", json::Json()).dump(),
+    auto meta = json::Json::parse(text);
+    if (!meta.is_object() || meta.value("format", 0) != kFormatVersion) {
+      return make_error(ErrorKind::parse_error, meta_name,
+                        "unsupported snapshot format (this vmtune reads format " +
+                            std::to_string(kFormatVersion) + ")",
                         0, "format");
     }
     if (meta.contains("host")) opened.host = json::host_from_json(meta["host"]);
-    for (const auto& s : meta.at("samples")) {
+    if (!meta.contains("samples") || !meta["samples"].is_array()) {
+      return make_error(ErrorKind::parse_error, meta_name, "expected an array", 0, "samples");
+    }
+    for (const auto& s : meta["samples"]) {
       const std::string sub = s.at("dir").get<std::string>();
-      if (!safe_member(sub)) {
-        return make_error(ErrorKind::parse_error, "meta.json", "unsafe sample dir " + sub, 0,
+      if (!safe_member(sub) || sub.find('/') != std::string::npos) {
+        return make_error(ErrorKind::parse_error, meta_name, "unsafe sample directory " + sub, 0,
                           "samples.dir");
       }
-      auto tree = core::RootFs::under(dir / sub);
+      for (const char* key : {"monotonic_s", "time_unix_ms"}) {
+        if (s.contains(key) && !finite_number(s[key])) {
+          return make_error(ErrorKind::parse_error, meta_name, "expected a finite number", 0,
+                            std::string("samples.") + key);
+        }
+      }
+      auto tree = tree_for(sub);
+      if (!tree) return std::move(tree).error();
       if (s.contains("failed_reads") && s["failed_reads"].is_object()) {
         std::map<std::string, std::pair<ErrorKind, std::string>> failures;
         for (const auto& [path, err] : s["failed_reads"].items()) {
           failures[path] = {error_kind_from_string(err.value("kind", "")),
                             err.value("message", std::string("failed when captured"))};
         }
-        tree.replay_failures(std::move(failures));
+        tree->replay_failures(std::move(failures));
       }
-      opened.trees.push_back(std::move(tree));
+      opened.trees.push_back(std::move(*tree));
       opened.monotonic_s.push_back(s.value("monotonic_s", 0.0));
       opened.time_unix_ms.push_back(s.value("time_unix_ms", std::int64_t{0}));
     }
-    if (meta.contains("extras") && meta["extras"].is_object()) opened.extras = meta["extras"];
+    if (meta.contains("extras") && meta["extras"].is_object()) {
+      opened.extras = std::move(meta["extras"]);  // moved, not copied: a copy recurses
+    }
   } catch (const json::Json::exception& e) {
-    return make_error(ErrorKind::parse_error, "meta.json", e.what());
+    return make_error(ErrorKind::parse_error, meta_name, e.what());
   }
   if (opened.trees.empty()) {
-    return make_error(ErrorKind::parse_error, "meta.json", "no samples listed", 0, "samples");
+    return make_error(ErrorKind::parse_error, meta_name, "no samples listed", 0, "samples");
   }
   opened.is_snapshot = true;
+  if (auto ok = validate_meta(opened); !ok) {
+    auto e = std::move(ok).error();
+    e.path = meta_name;
+    return e;
+  }
   return opened;
 }
 
@@ -200,23 +276,20 @@ core::Status write_snapshot(const std::filesystem::path& out, model::HostInfo ho
   }
   meta["extras"] = extras.is_null() ? json::Json::object() : extras;
 
-  const auto dir = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
-  auto tmp = dir / ("." + out.filename().string() + ".partial");
+  auto file = core::AtomicFile::create(out);
+  if (!file) return std::move(file).error();
   ArchiveWriter w;
   archive_write_add_filter_gzip(w.a);
   archive_write_set_format_pax_restricted(w.a);
-  if (archive_write_open_filename(w.a, tmp.c_str()) != ARCHIVE_OK) {
+  // Names are bytes (a cgroup may be named with any): store them as they are, untranslated.
+  archive_write_set_options(w.a, "hdrcharset=BINARY");
+  if (archive_write_open_fd(w.a, file->fd()) != ARCHIVE_OK) {
     return make_error(ErrorKind::io_error, out.string(),
-                      std::string("cannot create: ") + archive_error_string(w.a));
+                      std::string("cannot write: ") + archive_why(w.a));
   }
-  auto cleanup = [&](core::Error e) -> core::Status {
-    archive_write_close(w.a);
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    return e;
-  };
-  if (auto st = add_entry(w.a, "meta.json", false, meta.dump(2) + "\n", out); !st) {
-    return cleanup(st.error());
+  // On any error the AtomicFile removes its temporary file; the target is untouched.
+  if (auto st = add_entry(w.a, "meta.json", false, json::dump(meta, 2) + "\n", out); !st) {
+    return st.error();
   }
   for (std::size_t i = 0; i < samples.size(); ++i) {
     const std::string sub = "s" + std::to_string(i);
@@ -238,67 +311,116 @@ core::Status write_snapshot(const std::filesystem::path& out, model::HostInfo ho
     }
     for (const auto& d : dirs) {
       if (rec.files.count(d) != 0 || files.count(d) != 0) continue;
-      if (auto st = add_entry(w.a, member(sub, d), true, {}, out); !st) return cleanup(st.error());
+      if (auto st = add_entry(w.a, member(sub, d), true, {}, out); !st) return st.error();
     }
     for (const auto& [path, content] : rec.files) {
       std::string_view data = content;
       if (options.redact && (is_cmdline(path) || is_hostname(path))) data = {};
-      if (auto st = add_entry(w.a, member(sub, path), false, data, out); !st) {
-        return cleanup(st.error());
+      const auto mode = rec.modes.find(path);
+      if (auto st = add_entry(w.a, member(sub, path), false, data, out,
+                              mode != rec.modes.end() ? mode->second : 0644);
+          !st) {
+        return st.error();
       }
       written.insert(path);
     }
     for (const auto& f : files) {
       if (written.count(f) != 0) continue;
-      if (auto st = add_entry(w.a, member(sub, f), false, {}, out); !st) return cleanup(st.error());
+      const auto mode = rec.modes.find(f);
+      if (auto st = add_entry(w.a, member(sub, f), false, {}, out,
+                              mode != rec.modes.end() ? mode->second : 0644);
+          !st) {
+        return st.error();
+      }
     }
   }
   if (archive_write_close(w.a) != ARCHIVE_OK) {
-    return cleanup(make_error(ErrorKind::io_error, out.string(),
-                              std::string("closing archive: ") + archive_error_string(w.a)));
+    return make_error(ErrorKind::io_error, out.string(),
+                      std::string("closing archive: ") + archive_why(w.a));
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, out, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return make_error(ErrorKind::io_error, out.string(), "rename: " + ec.message());
+  return file->commit();
+}
+
+core::Status validate_meta(const Opened& opened) {
+  if (opened.host) {
+    const auto& h = *opened.host;
+    if (h.page_size < 4096 || h.page_size > (1ull << 30) ||
+        (h.page_size & (h.page_size - 1)) != 0) {
+      return make_error(
+          ErrorKind::parse_error, "meta.json",
+          "expected a power of two from 4096 to 1 GiB, got " + std::to_string(h.page_size), 0,
+          "host.page_size");
+    }
+    if (h.clk_tck == 0 || h.clk_tck > 100000) {
+      return make_error(ErrorKind::parse_error, "meta.json",
+                        "expected 1 to 100000, got " + std::to_string(h.clk_tck), 0,
+                        "host.clk_tck");
+    }
+    if (h.cpus > (1u << 20)) {
+      return make_error(ErrorKind::parse_error, "meta.json",
+                        "expected at most 1048576, got " + std::to_string(h.cpus), 0, "host.cpus");
+    }
+  }
+  for (std::size_t i = 0; i < opened.monotonic_s.size(); ++i) {
+    const double t = opened.monotonic_s[i];
+    if (!std::isfinite(t) || t < 0 || t > 1e10) {
+      return make_error(ErrorKind::parse_error, "meta.json",
+                        "expected a finite time from 0 to 1e10 seconds", 0,
+                        "samples[" + std::to_string(i) + "].monotonic_s");
+    }
+    if (i > 0 && !(t > opened.monotonic_s[i - 1])) {
+      return make_error(ErrorKind::parse_error, "meta.json",
+                        "readings must be in time order, a window > 0 apart", 0,
+                        "samples[" + std::to_string(i) + "].monotonic_s");
+    }
   }
   return core::ok_status();
 }
 
-core::Result<Opened> open_root(const std::filesystem::path& root) {
-  std::error_code ec;
-  const auto st = std::filesystem::status(root, ec);
-  if (ec || !std::filesystem::exists(st)) {
+core::Result<Opened> open_root(const std::filesystem::path& root, const ArchiveLimits& limits) {
+  struct stat st {};
+  if (root.empty() || ::stat(root.c_str(), &st) != 0) {
     return make_error(ErrorKind::missing, root.string(), "--root: no such file or directory");
   }
-  Opened opened;
-  if (std::filesystem::is_regular_file(st)) {
-    auto tmp = core::TempDir::create("vmtune-snapshot-");
-    if (!tmp) return std::move(tmp).error();
-    if (auto x = extract(root, tmp->path()); !x) return x.error();
-    const auto dir = tmp->path();
-    opened.unpacked.emplace(std::move(*tmp));
-    auto result = open_snapshot_dir(dir, std::move(opened));
-    if (!result) {
-      auto e = std::move(result).error();
-      if (e.path == "meta.json") e.path = root.string() + ": meta.json";
-      return e;
-    }
-    return result;
+  if (S_ISREG(st.st_mode)) {
+    auto content = read_archive(root, limits);
+    if (!content) return std::move(content).error();
+    auto samples = std::move(content->samples);
+    return parse_meta(*content->meta, root.string() + ": meta.json",
+                      [&](const std::string& sub) -> core::Result<core::RootFs> {
+                        const auto it = samples.find(sub);
+                        if (it == samples.end()) {
+                          return make_error(
+                              ErrorKind::parse_error, root.string() + ": meta.json",
+                              "lists reading " + sub + ", which the archive does not hold", 0,
+                              "samples.dir");
+                        }
+                        return core::RootFs::in_memory(it->second);
+                      });
   }
-  if (!std::filesystem::is_directory(st)) {
+  if (!S_ISDIR(st.st_mode)) {
     return make_error(ErrorKind::invalid_argument, root.string(),
                       "--root must be a directory or a snapshot file");
   }
-  if (std::filesystem::exists(root / "meta.json", ec)) {
-    return open_snapshot_dir(root, std::move(opened));
+  const auto tree = core::RootFs::under(root);
+  if (tree.exists(core::Tree::root, "meta.json")) {
+    auto text = tree.read_text(core::Tree::root, "meta.json", limits.max_file_bytes);
+    if (!text) {
+      auto e = std::move(text).error();
+      e.path = (root / "meta.json").string();
+      return e;
+    }
+    return parse_meta(*text, (root / "meta.json").string(),
+                      [&](const std::string& sub) -> core::Result<core::RootFs> {
+                        return core::RootFs::under(root / sub);
+                      });
   }
-  if (!std::filesystem::exists(root / "proc", ec) && !std::filesystem::exists(root / "sys", ec)) {
+  if (!tree.exists(core::Tree::proc, "") && !tree.exists(core::Tree::sys, "")) {
     return make_error(ErrorKind::invalid_argument, root.string(),
                       "--root has neither proc/ nor sys/ nor meta.json: not a captured tree");
   }
-  opened.trees.push_back(core::RootFs::under(root));
+  Opened opened;
+  opened.trees.push_back(tree);
   return opened;
 }
 

@@ -12,7 +12,8 @@
 //   s1/…                             second reading
 //
 // Any --root accepts such a file, a directory it was unpacked into, or a plain tree
-// (DIR/proc, DIR/sys, DIR/etc) such as a fixture.
+// (DIR/proc, DIR/sys, DIR/etc) such as a fixture. An archive is untrusted input: it is read into
+// memory (never extracted to disk) within ArchiveLimits, and meta.json is validated.
 
 #include <cstdint>
 #include <filesystem>
@@ -21,13 +22,20 @@
 
 #include "core/result.hpp"
 #include "core/root_fs.hpp"
-#include "core/temp_dir.hpp"
 #include "json/sample_json.hpp"
 #include "model/sample.hpp"
 
 namespace vmtune::snapshot {
 
 inline constexpr int kFormatVersion = 1;
+
+/// Bounds on what reading one snapshot archive may cost. A real snapshot of a host with 5,000
+/// processes holds about 100,000 entries and a few tens of MiB.
+struct ArchiveLimits {
+  std::uint64_t max_total_bytes = 256ull << 20;  ///< uncompressed bytes of all members
+  std::uint64_t max_file_bytes = 64ull << 20;    ///< one member (RootFs::read_text's bound)
+  std::uint64_t max_entries = 250000;            ///< members, files and directories
+};
 
 struct CapturedSample {
   core::ReadRecord record;
@@ -46,16 +54,19 @@ core::Status write_snapshot(const std::filesystem::path& out, model::HostInfo ho
 
 /// A readable input: one or more trees (in time order) plus their host facts.
 struct Opened {
-  std::optional<core::TempDir> unpacked;  ///< owns the extracted files of an archive
   std::vector<core::RootFs> trees;
-  std::vector<double> monotonic_s;        ///< parallel to trees; empty for plain trees
-  std::vector<std::int64_t> time_unix_ms; ///< parallel to trees; empty for plain trees
-  std::optional<model::HostInfo> host;    ///< from meta.json
+  std::vector<double> monotonic_s;         ///< parallel to trees; empty for plain trees
+  std::vector<std::int64_t> time_unix_ms;  ///< parallel to trees; empty for plain trees
+  std::optional<model::HostInfo> host;     ///< from meta.json
   json::Json extras = json::Json::object();
   bool is_snapshot = false;
 };
 
 /// Opens --root: an archive file, an unpacked snapshot directory, or a plain tree.
-core::Result<Opened> open_root(const std::filesystem::path& root);
+core::Result<Opened> open_root(const std::filesystem::path& root, const ArchiveLimits& limits = {});
+
+/// Checks meta.json's host facts and sample times: page size a power of two of at least 4 KiB,
+/// finite monotonic times that increase (a window > 0), sane CPU count and clock tick.
+core::Status validate_meta(const Opened& opened);
 
 }  // namespace vmtune::snapshot

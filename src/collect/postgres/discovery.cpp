@@ -15,6 +15,8 @@ namespace vmtune::collect::postgres {
 namespace {
 
 constexpr const char* kSource = "postgres";
+// postmaster.pid is eight short lines; anything larger is not PostgreSQL's.
+constexpr std::size_t kMaxPostmasterPid = 64u << 10;
 
 core::Error parse_err(const std::string& path, std::string msg, int line = 0,
                       std::string field = {}) {
@@ -53,10 +55,8 @@ core::Result<PostmasterPid> parse_postmaster_pid(std::string_view text,
   PostmasterPid out;
   const auto pid = to_int(lines[0].text);
   if (!pid || *pid <= 0) {
-    return parse_err(
-        logical_path,
-        "expected the postmaster PID, got \"" + std::string(core::trim(lines[0].text)) + "\"", 1,
-        "pid");
+    // The content is never quoted: the file may not be PostgreSQL's at all.
+    return parse_err(logical_path, "expected the postmaster PID (a positive number)", 1, "pid");
   }
   out.pid = *pid;
   auto line = [&](std::size_t i) -> std::string_view {
@@ -73,8 +73,7 @@ core::Result<PostmasterPid> parse_postmaster_pid(std::string_view text,
   if (!line(3).empty()) {
     const auto port = to_int(line(3));
     if (!port || *port == 0 || *port > 65535) {
-      return parse_err(logical_path, "expected a port number, got \"" + std::string(line(3)) + "\"",
-                       4, "port");
+      return parse_err(logical_path, "expected a port number from 1 to 65535", 4, "port");
     }
     out.port = *port;
   }
@@ -180,8 +179,10 @@ std::vector<model::PgInstance> discover_instances(const core::RootFs& fs, model:
     const std::string spid = std::to_string(pid);
     // The data directory: postmaster.pid through /proc/PID/cwd (the postmaster chdirs there),
     // falling back to -D / -p on the command line.
+    // Opened without following links and only when owned by the postmaster's own user: a
+    // process that merely calls itself "postgres" must not make root read anyone else's file.
     const std::string pid_rel = spid + "/cwd/postmaster.pid";
-    if (auto text = fs.read_text(core::Tree::proc, pid_rel)) {
+    if (auto text = fs.read_in_process_dir(pid, "cwd", "postmaster.pid", kMaxPostmasterPid)) {
       auto pm = parse_postmaster_pid(*text, fs.logical(core::Tree::proc, pid_rel));
       if (pm && pm->pid == pid) {
         inst.data_dir = pm->data_dir;

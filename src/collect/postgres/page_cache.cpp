@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "collect/postgres/page_cache.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -10,27 +11,15 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <system_error>
 #include <vector>
 
+#include "core/file.hpp"
 #include "core/root_fs.hpp"
 
 namespace vmtune::collect::postgres {
 namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
 
 class Mapping {
  public:
@@ -57,36 +46,60 @@ bool digits(std::string_view s) noexcept {
 }
 
 struct Candidate {
-  std::filesystem::path path;
+  std::shared_ptr<core::UniqueFd> dir;  ///< the directory holding the file
+  std::string name;
   std::string logical;
   std::uint64_t size = 0;
 };
 
-void list_relation_files(const std::filesystem::path& dir, const std::string& logical,
-                         std::vector<Candidate>& out) {
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const auto name = it->path().filename().string();
-    if (!is_relation_file_name(name)) continue;
-    std::error_code sec;
-    if (!it->is_regular_file(sec)) continue;
-    const auto size = it->file_size(sec);
-    if (sec) continue;
-    out.push_back(Candidate{it->path(), logical + "/" + name, size});
-  }
-}
+// Everything below the data directory is opened relative to a directory fd, without following
+// links (tablespace links excepted, and only to directories of the server's own user), and every
+// file must belong to the server's user: the data directory is found through a process that any
+// user could have named "postgres".
+struct Walker {
+  uid_t owner;
+  std::vector<Candidate>& out;
 
-/// Database directories (numeric names) under `dir`.
-void list_database_dirs(const std::filesystem::path& dir, const std::string& logical,
-                        std::vector<Candidate>& out) {
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const auto name = it->path().filename().string();
-    std::error_code sec;
-    if (digits(name) && it->is_directory(sec))
-      list_relation_files(it->path(), logical + "/" + name, out);
+  std::shared_ptr<core::UniqueFd> open_dir(int at, const std::string& name, bool follow) const {
+    auto fd = std::make_shared<core::UniqueFd>(
+        ::openat(at, name.c_str(),
+                 O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)));
+    struct stat st {};
+    if (!fd->valid() || ::fstat(fd->get(), &st) != 0 || st.st_uid != owner) return nullptr;
+    return fd;
   }
-}
+
+  template <typename Visit>
+  void for_each_entry(int dirfd, Visit visit) const {
+    core::UniqueFd dup(::fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
+    if (!dup.valid()) return;
+    DIR* d = ::fdopendir(dup.get());
+    if (d == nullptr) return;
+    dup.release();
+    while (const dirent* e = ::readdir(d)) visit(std::string(e->d_name), e->d_type);
+    ::closedir(d);
+  }
+
+  void relation_files(const std::shared_ptr<core::UniqueFd>& dir, const std::string& logical) {
+    if (!dir) return;
+    for_each_entry(dir->get(), [&](const std::string& name, unsigned char type) {
+      if (!is_relation_file_name(name) || (type != DT_REG && type != DT_UNKNOWN)) return;
+      struct stat st {};
+      if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+      if (!S_ISREG(st.st_mode) || st.st_uid != owner) return;
+      out.push_back(
+          Candidate{dir, name, logical + "/" + name, static_cast<std::uint64_t>(st.st_size)});
+    });
+  }
+
+  /// Database directories (numeric names) under `dir`.
+  void database_dirs(const std::shared_ptr<core::UniqueFd>& dir, const std::string& logical) {
+    if (!dir) return;
+    for_each_entry(dir->get(), [&](const std::string& name, unsigned char) {
+      if (digits(name)) relation_files(open_dir(dir->get(), name, false), logical + "/" + name);
+    });
+  }
+};
 
 }  // namespace
 
@@ -105,14 +118,25 @@ bool is_relation_file_name(std::string_view name) noexcept {
   return rest.front() == '.' && digits(rest.substr(1));
 }
 
-core::Result<Residency> file_residency(const std::filesystem::path& file, std::uint64_t max_bytes,
-                                       const std::string& logical) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
-  if (fd < 0 && errno == EPERM) fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return sys_error(errno, logical, "open");
-  Fd guard(fd);
+core::Result<Residency> file_residency(int dirfd, const std::string& name, std::uint64_t max_bytes,
+                                       const std::string& logical, std::optional<uid_t> owner) {
+  core::OpenPolicy policy;
+  policy.follow_final_link = false;
+  policy.owner = owner;
+  policy.max_bytes = ~std::size_t{0};  // never read, only mapped; max_bytes bounds the mapping
+  // O_NOATIME keeps measuring from touching the files' atime; it needs ownership (EPERM else).
+  core::UniqueFd fd(
+      ::openat(dirfd, name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOATIME));
+  if (!fd.valid() && errno == EPERM) {
+    fd = core::UniqueFd(
+        ::openat(dirfd, name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+  }
+  if (!fd.valid()) return core::errno_error(errno, logical, "open");
+  auto checked = core::check_regular(std::move(fd), logical, policy);
+  if (!checked) return std::move(checked).error();
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return sys_error(errno, logical, "fstat");
+  if (::fstat(checked->get(), &st) != 0) return sys_error(errno, logical, "fstat");
+  const int fd_num = checked->get();
   Residency r;
   const auto size = static_cast<std::uint64_t>(st.st_size);
   r.bytes_measured = std::min(size, max_bytes);
@@ -122,7 +146,7 @@ core::Result<Residency> file_residency(const std::filesystem::path& file, std::u
   std::vector<unsigned char> vec;
   for (std::uint64_t off = 0; off < r.bytes_measured; off += kChunk) {
     const std::uint64_t len = std::min(kChunk, r.bytes_measured - off);
-    Mapping map(::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(off)), len);
+    Mapping map(::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd_num, static_cast<off_t>(off)), len);
     if (map.get() == MAP_FAILED) return sys_error(errno, logical, "mmap");
     const std::uint64_t pages = (len + page - 1) / page;
     vec.assign(pages, 0);
@@ -136,32 +160,42 @@ core::Result<Residency> file_residency(const std::filesystem::path& file, std::u
   return r;
 }
 
-core::Result<model::PgPageCache> sample_page_cache(const std::filesystem::path& data_dir,
+core::Result<model::PgPageCache> sample_page_cache(const core::ProcessDir& data_dir,
                                                    const std::string& logical_dir,
                                                    const PageCacheLimits& limits) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
-  std::error_code ec;
-  if (!std::filesystem::is_directory(data_dir / "base", ec)) {
-    const int err = ec ? ec.value() : ENOENT;
-    return core::make_error(core::error_kind_from_errno(err), logical_dir + "/base",
-                            ec ? ec.message() : "not a PostgreSQL data directory (no base/)");
-  }
   std::vector<Candidate> files;
-  list_database_dirs(data_dir / "base", logical_dir + "/base", files);
-  list_relation_files(data_dir / "global", logical_dir + "/global", files);
+  Walker walk{data_dir.uid, files};
+  struct stat st {};
+  if (::fstat(data_dir.fd.get(), &st) != 0) return sys_error(errno, logical_dir, "fstat");
+  if (st.st_uid != data_dir.uid) {
+    return core::make_error(core::ErrorKind::permission_denied, logical_dir,
+                            "refused: the directory is not owned by the server's user (uid " +
+                                std::to_string(data_dir.uid) + ")");
+  }
+  auto base = walk.open_dir(data_dir.fd.get(), "base", false);
+  if (!base) {
+    return core::make_error(core::ErrorKind::missing, logical_dir + "/base",
+                            "not a PostgreSQL data directory of this server (no base/ owned by "
+                            "uid " +
+                                std::to_string(data_dir.uid) + ")");
+  }
+  walk.database_dirs(base, logical_dir + "/base");
+  walk.relation_files(walk.open_dir(data_dir.fd.get(), "global", false), logical_dir + "/global");
   // Tablespaces: pg_tblspc/<oid> -> <location>, containing PG_<version>_<catversion>/<dboid>/.
-  for (std::filesystem::directory_iterator it(data_dir / "pg_tblspc", ec), end; !ec && it != end;
-       it.increment(ec)) {
-    std::error_code sec;
-    for (std::filesystem::directory_iterator v(it->path(), sec), vend; !sec && v != vend;
-         v.increment(sec)) {
-      const auto vname = v->path().filename().string();
-      if (vname.rfind("PG_", 0) != 0) continue;
-      list_database_dirs(v->path(),
-                         logical_dir + "/pg_tblspc/" + it->path().filename().string() + "/" + vname,
-                         files);
-    }
+  // The link is followed, but only to a directory of the server's own user.
+  if (auto tblspc = walk.open_dir(data_dir.fd.get(), "pg_tblspc", false)) {
+    walk.for_each_entry(tblspc->get(), [&](const std::string& oid, unsigned char) {
+      if (!digits(oid)) return;
+      auto location = walk.open_dir(tblspc->get(), oid, true);
+      if (!location) return;
+      walk.for_each_entry(location->get(), [&](const std::string& vname, unsigned char) {
+        if (vname.rfind("PG_", 0) != 0) return;
+        walk.database_dirs(walk.open_dir(location->get(), vname, false),
+                           logical_dir + "/pg_tblspc/" + oid + "/" + vname);
+      });
+    });
   }
   std::sort(files.begin(), files.end(),
             [](const Candidate& a, const Candidate& b) { return a.size > b.size; });
@@ -176,7 +210,8 @@ core::Result<model::PgPageCache> sample_page_cache(const std::filesystem::path& 
       pc.truncated = true;
       break;
     }
-    auto r = file_residency(f.path, limits.max_bytes - pc.bytes_sampled, f.logical);
+    auto r = file_residency(f.dir->get(), f.name, limits.max_bytes - pc.bytes_sampled, f.logical,
+                            data_dir.uid);
     if (!r) {
       if (r.error().kind == core::ErrorKind::missing) {  // dropped or truncated meanwhile
         pc.bytes_total -= std::min(pc.bytes_total, f.size);

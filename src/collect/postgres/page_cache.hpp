@@ -6,12 +6,16 @@
 // bound on wall time and on bytes; when cut short, the resident share of the sampled bytes is
 // scaled to the total.
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/result.hpp"
+#include "core/root_fs.hpp"
 #include "model/postgres.hpp"
 
 namespace vmtune::collect::postgres {
@@ -29,12 +33,16 @@ struct Residency {
   std::uint64_t bytes_resident = 0;
 };
 /// mincore over the first `max_bytes` of one file. `logical` names it in errors.
-core::Result<Residency> file_residency(const std::filesystem::path& file, std::uint64_t max_bytes,
-                                       const std::string& logical);
+/// `name` is opened in `dirfd` without following links; it must be a regular file (owned by
+/// `owner` when given).
+core::Result<Residency> file_residency(int dirfd, const std::string& name, std::uint64_t max_bytes,
+                                       const std::string& logical,
+                                       std::optional<uid_t> owner = std::nullopt);
 
-/// Samples the relation files under data_dir/{base,global,pg_tblspc/*/*}. `logical_dir` names
-/// the data directory in errors (as the user knows it).
-core::Result<model::PgPageCache> sample_page_cache(const std::filesystem::path& data_dir,
+/// Samples the relation files under data_dir/{base,global,pg_tblspc/*/*}, opened through a
+/// process (RootFs::open_process_dir): only files and directories of that process's user, never
+/// through a link (tablespace links excepted). `logical_dir` names the data directory in errors.
+core::Result<model::PgPageCache> sample_page_cache(const core::ProcessDir& data_dir,
                                                    const std::string& logical_dir,
                                                    const PageCacheLimits& limits);
 

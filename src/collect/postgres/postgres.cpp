@@ -87,9 +87,11 @@ void collect_postgres(const core::RootFs& fs, const PostgresOptions& options,
     } else {
       for (auto& inst : facts.instances) {
         if (!inst.port) {
-          sample.unavailable.push_back(model::Unavailable{
-              kSource, "postmaster " + std::to_string(inst.postmaster_pid), 0, "connection",
-              "no port known for this server (postmaster.pid unreadable): give --pg CONNINFO"});
+          collect::add_unavailable(
+              sample,
+              model::Unavailable{
+                  kSource, "postmaster " + std::to_string(inst.postmaster_pid), 0, "connection",
+                  "no port known for this server (postmaster.pid unreadable): give --pg CONNINFO"});
           continue;
         }
         model::PgInstance conn;
@@ -101,11 +103,13 @@ void collect_postgres(const core::RootFs& fs, const PostgresOptions& options,
   if (options.page_cache && fs.is_live()) {
     for (auto& inst : facts.instances) {
       if (inst.postmaster_pid <= 0) continue;
-      const std::string rel = std::to_string(inst.postmaster_pid) + "/cwd";
-      const std::string logical =
-          inst.data_dir.empty() ? fs.logical(core::Tree::proc, rel) : inst.data_dir;
-      auto pc =
-          sample_page_cache(fs.real(core::Tree::proc, rel), logical, options.page_cache_limits);
+      auto dir = fs.open_process_dir(inst.postmaster_pid, "cwd");
+      if (!dir) {
+        note_unavailable(sample, kSource, dir.error());
+        continue;
+      }
+      const std::string logical = inst.data_dir.empty() ? dir->logical : inst.data_dir;
+      auto pc = sample_page_cache(*dir, logical, options.page_cache_limits);
       if (pc) {
         inst.page_cache = std::move(*pc);
       } else {

@@ -13,8 +13,9 @@ namespace vmtune::ui::report {
 
 inline constexpr int kAuditJsonVersion = 1;
 
+/// Every string escaped by the text policy (vmtune(8), "Untrusted text"); prose keeps its '\n'.
 json::Json audit_to_json(const AuditReport& report);
-/// audit_to_json(report).dump(2) plus a final newline.
+/// json::dump(audit_to_json(report), 2) plus a final newline.
 std::string render_audit_json(const AuditReport& report);
 
 }  // namespace vmtune::ui::report

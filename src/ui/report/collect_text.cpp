@@ -24,7 +24,6 @@ std::string get_bytes(const model::Counters& c, const char* key) {
   return it == c.end() ? "-" : present::bytes(it->second);
 }
 
-
 void render_postgres(std::ostringstream& out, const model::Source<model::PostgresFacts>& src) {
   if (!src.value) {
     if (src.state != model::SourceState::not_collected || !src.reason.empty()) {
@@ -43,15 +42,16 @@ void render_postgres(std::ostringstream& out, const model::Source<model::Postgre
     out << "\n";
     if (i.segment) {
       out << "         shared segment " << present::bytes(i.segment->size) << " "
-          << escape_text(i.segment->mapping) << ": " << escape_text(i.segment->backing)
-          << " pages";
-      if (i.segment->hugetlb > 0) out << " (" << present::bytes(i.segment->hugetlb) << " hugetlb touched)";
+          << escape_text(i.segment->mapping) << ": " << escape_text(i.segment->backing) << " pages";
+      if (i.segment->hugetlb > 0)
+        out << " (" << present::bytes(i.segment->hugetlb) << " hugetlb touched)";
       out << "\n";
     }
     if (i.page_tables_total) {
       out << "         page tables " << present::bytes(*i.page_tables_total) << " over "
-          << i.processes_counted << " processes  RssShmem " << present::bytes(i.rss_shmem_total.value_or(0))
-          << "  hugetlb " << present::bytes(i.hugetlb_total.value_or(0)) << "\n";
+          << i.processes_counted << " processes  RssShmem "
+          << present::bytes(i.rss_shmem_total.value_or(0)) << "  hugetlb "
+          << present::bytes(i.hugetlb_total.value_or(0)) << "\n";
     }
     if (i.connected) {
       auto setting = [&](const char* k) {
@@ -77,7 +77,8 @@ void render_postgres(std::ostringstream& out, const model::Source<model::Postgre
           << (pc.truncated ? " (estimated from a sample)" : "");
       if (i.double_buffered_bytes) {
         out << "; double-buffered at most " << present::bytes(*i.double_buffered_bytes);
-        if (i.double_buffered_ratio) out << " (" << present::percent(*i.double_buffered_ratio) << " of shared_buffers)";
+        if (i.double_buffered_ratio)
+          out << " (" << present::percent(*i.double_buffered_ratio) << " of shared_buffers)";
       }
       out << "\n";
     }
@@ -109,10 +110,12 @@ std::string render_collect_text(const model::Snapshot& snap) {
   if (s.psi.value) {
     const auto& p = *s.psi.value;
     out << "pressure";
-    if (p.some) out << "  some avg10 " << present::fixed(p.some->avg10, 2) << "% avg60 "
-                    << present::fixed(p.some->avg60, 2) << "%";
-    if (p.full) out << "  full avg10 " << present::fixed(p.full->avg10, 2) << "% avg60 "
-                    << present::fixed(p.full->avg60, 2) << "%";
+    if (p.some)
+      out << "  some avg10 " << present::fixed(p.some->avg10, 2) << "% avg60 "
+          << present::fixed(p.some->avg60, 2) << "%";
+    if (p.full)
+      out << "  full avg10 " << present::fixed(p.full->avg10, 2) << "% avg60 "
+          << present::fixed(p.full->avg60, 2) << "%";
     out << "\n";
   } else {
     out << state_line("psi", s.psi);
@@ -136,13 +139,14 @@ std::string render_collect_text(const model::Snapshot& snap) {
   if (s.sysctl.value) {
     out << "sysctl ";
     int n = 0;
-    for (const char* k : {"vm.swappiness", "vm.overcommit_memory", "vm.dirty_ratio",
-                          "vm.dirty_background_ratio", "vm.dirty_bytes",
-                          "vm.dirty_background_bytes", "vm.min_free_kbytes",
-                          "vm.watermark_scale_factor", "vm.zone_reclaim_mode"}) {
+    for (const char* k :
+         {"vm.swappiness", "vm.overcommit_memory", "vm.dirty_ratio", "vm.dirty_background_ratio",
+          "vm.dirty_bytes", "vm.dirty_background_bytes", "vm.min_free_kbytes",
+          "vm.watermark_scale_factor", "vm.zone_reclaim_mode"}) {
       const auto it = s.sysctl.value->values.find(k);
       if (it == s.sysctl.value->values.end()) continue;
-      out << (n++ % 3 == 0 && n > 1 ? "\n       " : "") << " " << k << "=" << escape_text(it->second);
+      out << (n++ % 3 == 0 && n > 1 ? "\n       " : "") << " " << k << "="
+          << escape_text(it->second);
     }
     out << "\n";
   } else {
@@ -197,7 +201,8 @@ std::string render_collect_text(const model::Snapshot& snap) {
       return a.vm_rss.value_or(0) > b.vm_rss.value_or(0);
     });
     out << "processes " << procs.size() << "; largest by RSS:\n";
-    out << "      PID        RSS       anon       file      shmem     PTE  COMM\n";
+    out << "      PID        RSS       anon       file      shmem     PTE  COMM             "
+           "COMMAND\n";
     for (std::size_t i = 0; i < std::min<std::size_t>(procs.size(), 8); ++i) {
       const auto& p = procs[i];
       char line[160];
@@ -207,7 +212,12 @@ std::string render_collect_text(const model::Snapshot& snap) {
                     present::bytes(p.rss_file.value_or(0)).c_str(),
                     present::bytes(p.rss_shmem.value_or(0)).c_str(),
                     present::bytes(p.vm_pte.value_or(0)).c_str());
-      out << line << escape_text(p.comm) << "\n";
+      std::string comm = escape_text(p.comm);
+      if (!p.cmdline.empty()) {
+        comm.resize(std::max<std::size_t>(comm.size(), 16), ' ');
+        comm += ' ' + present::truncate_text(present::command_line(p.cmdline), 80);
+      }
+      out << line << comm << "\n";
     }
   } else {
     out << state_line("processes", s.processes);
@@ -216,9 +226,9 @@ std::string render_collect_text(const model::Snapshot& snap) {
   if (snap.rates) {
     const auto& r = *snap.rates;
     out << "rates over " << present::fixed(r.interval_s, 2) << " s:";
-    for (const char* k : {"pgfault", "pgmajfault", "pswpin", "pswpout", "pgscan_kswapd",
-                          "pgscan_direct", "allocstall_normal", "compact_stall",
-                          "workingset_refault_file", "oom_kill"}) {
+    for (const char* k :
+         {"pgfault", "pgmajfault", "pswpin", "pswpout", "pgscan_kswapd", "pgscan_direct",
+          "allocstall_normal", "compact_stall", "workingset_refault_file", "oom_kill"}) {
       const auto it = r.vmstat.find(k);
       if (it != r.vmstat.end()) out << " " << k << " " << present::rate(it->second);
     }

@@ -8,6 +8,7 @@
 #include "collect/zoneinfo.hpp"
 #include "core/temp_dir.hpp"
 #include "model/derive.hpp"
+#include "strict_support.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::collect {
@@ -45,8 +46,10 @@ TEST(Buddyinfo, MatchesProcfs) {
     EXPECT_EQ(zs[i].node, 0);
     EXPECT_EQ(zs[i].free_blocks.size(), 11u);
   }
-  EXPECT_EQ(find(zs, 0, "Normal")->free_blocks[0], exp.at("Node 0/Normal/order0").get<std::uint64_t>());
-  EXPECT_EQ(find(zs, 0, "DMA32")->free_blocks[1], exp.at("Node 0/DMA32/order1").get<std::uint64_t>());
+  EXPECT_EQ(find(zs, 0, "Normal")->free_blocks[0],
+            exp.at("Node 0/Normal/order0").get<std::uint64_t>());
+  EXPECT_EQ(find(zs, 0, "DMA32")->free_blocks[1],
+            exp.at("Node 0/DMA32/order1").get<std::uint64_t>());
 }
 
 TEST(Buddyinfo, MatchesJcEveryEntry) {
@@ -204,6 +207,42 @@ TEST(Buddyinfo, LiveRead) {
   EXPECT_TRUE(s.unavailable.empty());
   ASSERT_FALSE(s.buddyinfo.value->empty());
   for (const auto& z : *s.buddyinfo.value) EXPECT_EQ(z.free_blocks.size(), 11u) << z.zone;
+}
+
+// Strict parsing: a damaged count drops its zone's line (a partial line would read as "no free
+// blocks" in the missing orders), with file, line and field.
+TEST(BuddyinfoStrict, EachKindOfDamageIsAnErrorForThatZone) {
+  const std::string text =
+      "Node 0, zone      DMA      1      0      0\n"
+      "Node 0, zone    DMA32      x      0      0\n"                 // not a number
+      "Node 0, zone   Normal      5  99999999999999999999      0\n"  // out of range
+      "Node 0, zone  Movable      5      -1      0\n"                // negative
+      "Node 0, zone   Device      5      1a      0\n"                // trailing characters
+      "Node x, zone   Normal      5      1      0\n"                 // bad node
+      "Node 1, zone   Normal      5      1\n";                       // cut short
+  std::vector<core::Error> bad;
+  auto b = parse_buddyinfo(text, "/proc/buddyinfo", &bad);
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ(b->front().zone, "DMA");
+  EXPECT_EQ(
+      test::error_strings(bad),
+      (std::vector<std::string>{
+          "/proc/buddyinfo:2: field \"order0\": expected an unsigned block count: not a number",
+          "/proc/buddyinfo:3: field \"order1\": expected an unsigned block count: out of range",
+          "/proc/buddyinfo:4: field \"order1\": expected an unsigned block count: negative",
+          "/proc/buddyinfo:5: field \"order1\": expected an unsigned block count: trailing "
+          "characters after the number",
+          "/proc/buddyinfo:6: field \"node\": expected a node number: not a number",
+          "/proc/buddyinfo:7: field \"order2\": expected 3 orders like the zones before it: "
+          "the line is cut short or too long",
+      }));
+}
+
+TEST(BuddyinfoStrict, EmptyFileIsAnError) {
+  auto r = parse_buddyinfo("", "/proc/buddyinfo", nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().to_string(), "/proc/buddyinfo: file is empty");
 }
 
 }  // namespace

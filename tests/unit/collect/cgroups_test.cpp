@@ -9,6 +9,7 @@
 
 #include "core/parse.hpp"
 #include "core/temp_dir.hpp"
+#include "strict_support.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::collect {
@@ -80,7 +81,8 @@ TEST(Cgroups, BelowEdgeCases) {
   auto neg = parse_cgroup_limit(slurp(b / "negative/memory.max"), "/sys/fs/cgroup/memory.max");
   ASSERT_FALSE(neg.ok());
   EXPECT_EQ(neg.error().kind, core::ErrorKind::parse_error);
-  EXPECT_NE(neg.error().to_string().find("\"-1\""), std::string::npos);
+  EXPECT_EQ(neg.error().to_string(),
+            "/sys/fs/cgroup/memory.max:1: expected \"max\" or an unsigned byte count: negative");
 
   std::vector<core::Error> bad;
   auto over = parse_cgroup_counters(slurp(b / "stat-overflow/memory.stat"), "memory.stat", &bad);
@@ -358,6 +360,37 @@ TEST(Cgroups, LiveRead) {
                 u.reason.find("truncated") != std::string::npos)
         << u.path << ": " << u.reason;
   }
+}
+
+// Strict parsing: limit files and counters; errors name the file, line and field and never
+// quote the content.
+TEST(CgroupsStrict, EachKindOfDamageIsAnErrorForThatField) {
+  const auto error = [](const std::string& text) {
+    auto r = parse_cgroup_limit(text, "/sys/fs/cgroup/a/memory.max", "memory.max");
+    EXPECT_FALSE(r.ok()) << text;
+    return r.ok() ? std::string() : r.error().to_string();
+  };
+  const std::string at = "/sys/fs/cgroup/a/memory.max";
+  const std::string want = ":1: field \"memory.max\": expected \"max\" or an unsigned byte count: ";
+  EXPECT_EQ(error(""), at + ": field \"memory.max\": file is empty");
+  EXPECT_EQ(error("lots\n"), at + want + "not a number");
+  EXPECT_EQ(error("99999999999999999999\n"), at + want + "out of range");
+  EXPECT_EQ(error("-1\n"), at + want + "negative");
+  EXPECT_EQ(error("1G\n"), at + want + "trailing characters after the number");
+
+  std::vector<core::Error> bad;
+  auto c =
+      parse_cgroup_counters("anon 12\nfile abc\nshmem\n", "/sys/fs/cgroup/a/memory.stat", &bad);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c, (model::Counters{{"anon", 12}}));
+  EXPECT_EQ(test::error_strings(bad),
+            (std::vector<std::string>{
+                "/sys/fs/cgroup/a/memory.stat:2: field \"file\": expected \"<name> <unsigned "
+                "integer>\": not a number",
+                "/sys/fs/cgroup/a/memory.stat:3: field \"shmem\": expected \"<name> <unsigned "
+                "integer>\": the value is missing",
+            }));
+  EXPECT_FALSE(parse_cgroup_counters("", "/sys/fs/cgroup/a/memory.stat", nullptr).ok());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "collect/numa.hpp"
 #include "core/temp_dir.hpp"
+#include "strict_support.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::collect {
@@ -211,9 +212,34 @@ TEST(Hugepages, DamagedFilesAreReportedAndTheRestKept) {
   EXPECT_EQ(*pools[1].nr, 4u);
   ASSERT_EQ(s.unavailable.size(), 3u);
   EXPECT_EQ(s.unavailable[0].path, "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
-  EXPECT_NE(s.unavailable[0].reason.find("garbage"), std::string::npos);
+  EXPECT_EQ(s.unavailable[0].line, 1);
+  EXPECT_EQ(s.unavailable[0].field, "nr_hugepages");
+  EXPECT_EQ(s.unavailable[0].reason, "expected an unsigned integer: not a number");
+  EXPECT_EQ(s.unavailable[1].field, "free_hugepages");
+  EXPECT_EQ(s.unavailable[1].reason, "file is empty");
   EXPECT_EQ(s.unavailable[1].path, "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
   EXPECT_EQ(s.unavailable[2].path, "/sys/kernel/mm/hugepages/hugepages-bogus");
+}
+
+// Strict parsing: each count file is one unsigned number; the error names file, line and field.
+TEST(HugepagesStrict, EachKindOfDamageIsAnErrorForThatCount) {
+  const auto error = [](const std::string& text) {
+    auto r = parse_sysfs_u64(text, "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages",
+                             "nr_hugepages");
+    EXPECT_FALSE(r.ok()) << text;
+    return r.ok() ? std::string() : r.error().to_string();
+  };
+  const std::string at = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages";
+  EXPECT_EQ(error(""), at + ": field \"nr_hugepages\": file is empty");
+  EXPECT_EQ(error("abc\n"),
+            at + ":1: field \"nr_hugepages\": expected an unsigned integer: not a number");
+  EXPECT_EQ(error("99999999999999999999\n"),
+            at + ":1: field \"nr_hugepages\": expected an unsigned integer: out of range");
+  EXPECT_EQ(error("-1\n"),
+            at + ":1: field \"nr_hugepages\": expected an unsigned integer: negative");
+  EXPECT_EQ(error("12 kB\n"),
+            at + ":1: field \"nr_hugepages\": expected an unsigned integer: trailing characters "
+                 "after the number");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "collect/meminfo.hpp"
 #include "core/parse.hpp"
 #include "core/temp_dir.hpp"
+#include "strict_support.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::collect {
@@ -328,6 +329,53 @@ TEST(Numa, DamagedNodeFilesAreReportedAndTheRestKept) {
                        "/sys/devices/system/node/node0/distance",
                        "/sys/devices/system/node/node1",
                    }));
+}
+
+// Strict parsing: node meminfo fields carry the same units as /proc/meminfo.
+TEST(NumaStrict, NodeMeminfoFieldWithoutItsUnitIsAbsent) {
+  std::vector<core::Error> bad;
+  auto m = parse_node_meminfo(
+      "Node 0 MemTotal:  2468\n"
+      "Node 0 MemFree:   abc kB\n"
+      "Node 0 MemUsed:   99999999999999999999 kB\n"
+      "Node 0 Active:    12 kB\n"
+      "Node 0 HugePages_Total:     0\n",
+      0, "/sys/devices/system/node/node0/meminfo", &bad);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(*m, (model::Counters{{"Active", 12u * 1024}, {"HugePages_Total", 0}}));
+  const std::string at = "/sys/devices/system/node/node0/meminfo:";
+  EXPECT_EQ(test::error_strings(bad),
+            (std::vector<std::string>{
+                at + "1: field \"MemTotal\": expected \"<n> kB\": the unit is missing",
+                at + "2: field \"MemFree\": expected \"<n> kB\": not a number",
+                at + "3: field \"MemUsed\": expected \"<n> kB\": out of range",
+            }));
+}
+
+// Empty node files (a snapshot extracted onto a full disk) are errors, never zeros.
+TEST(NumaStrict, EmptyFilesAreErrors) {
+  auto tmp = core::TempDir::create("vmtune-test-");
+  ASSERT_TRUE(tmp.ok());
+  const auto d = tmp->path() / "sys/devices/system/node";
+  write(d / "online", "");
+  write(d / "node0/meminfo", "");
+  write(d / "node0/numastat", "");
+  write(d / "node0/distance", "");
+  write(d / "node0/cpulist", "0\n");
+  model::Sample s;
+  read_numa(core::RootFs::under(tmp->path()), s);
+  ASSERT_TRUE(s.numa.ok());
+  ASSERT_EQ(s.numa.value->nodes.size(), 1u);  // found through the node0 directory
+  EXPECT_TRUE(s.numa.value->nodes[0].meminfo.empty());
+  EXPECT_TRUE(s.numa.value->nodes[0].numastat.empty());
+  EXPECT_TRUE(s.numa.value->nodes[0].distance.empty());
+  const std::string at = "numa|/sys/devices/system/node/";
+  EXPECT_EQ(test::unavailable_strings(s), (std::vector<std::string>{
+                                              at + "online|0||file is empty",
+                                              at + "node0/meminfo|0||file is empty",
+                                              at + "node0/numastat|0||file is empty",
+                                              at + "node0/distance|0||file is empty",
+                                          }));
 }
 
 }  // namespace

@@ -144,10 +144,19 @@ TEST(Processes, StatusAndSmapsRollupFieldsInBytes) {
   EXPECT_FALSE(none.vm_rss || none.rss_anon || none.vm_pte || none.pss);
 }
 
-TEST(Processes, CmdlineNulsBecomeSpaces) {
-  EXPECT_EQ(parse_cmdline(std::string("bash\0/dev/fd/3\0", 15)), "bash /dev/fd/3");
-  EXPECT_EQ(parse_cmdline(""), "");
-  EXPECT_EQ(parse_cmdline(std::string("a\0\0b\0\0", 6)), "a  b");
+TEST(Processes, CmdlineKeepsArgumentBoundaries) {
+  using Argv = std::vector<std::string>;
+  EXPECT_EQ(parse_cmdline(std::string("bash\0/dev/fd/3\0", 15)), (Argv{"bash", "/dev/fd/3"}));
+  EXPECT_EQ(parse_cmdline(""), Argv{});
+  EXPECT_EQ(parse_cmdline(std::string("\0\0", 2)), Argv{});
+  // An empty argument in the middle survives; trailing NULs (terminator, padding) do not.
+  EXPECT_EQ(parse_cmdline(std::string("a\0\0b\0\0", 6)), (Argv{"a", "", "b"}));
+  // An argument with spaces stays one argument.
+  EXPECT_EQ(parse_cmdline(std::string("sh\0-c\0echo a b\0", 17)), (Argv{"sh", "-c", "echo a b"}));
+  // setproctitle: no terminating NUL, the title is one argument.
+  EXPECT_EQ(parse_cmdline("postgres: checkpointer "), Argv{"postgres: checkpointer "});
+  // Bytes are kept as they are; escaping is the renderers' job.
+  EXPECT_EQ(parse_cmdline(std::string("\xff\x1b[31m\0x\ny\0", 11)), (Argv{"\xff\x1b[31m", "x\ny"}));
 }
 
 TEST(Processes, ScanOfFirecrackerCapture) {
@@ -163,7 +172,7 @@ TEST(Processes, ScanOfFirecrackerCapture) {
   EXPECT_EQ(bash->comm, "bash");
   EXPECT_EQ(bash->ppid, 1546);
   EXPECT_EQ(bash->minflt, 16905u);
-  EXPECT_EQ(bash->cmdline, "bash /dev/fd/3");
+  EXPECT_EQ(bash->cmdline, (std::vector<std::string>{"bash", "/dev/fd/3"}));
   EXPECT_EQ(*bash->vm_rss, 4140u * 1024);
   EXPECT_EQ(*bash->rss_anon, 1168u * 1024);
   EXPECT_EQ(*bash->vm_pte, 52u * 1024);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/temp_dir.hpp"
+#include "strict_support.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::collect {
@@ -177,7 +178,8 @@ TEST(Psi, KernelWithoutPsiIsUnavailableWithAReason) {
 }
 
 TEST(Psi, ProjectTreeAndLiveRead) {
-  for (const auto& fs : {core::RootFs::under(test::test_data() / "live-debian12"), core::RootFs()}) {
+  for (const auto& fs :
+       {core::RootFs::under(test::test_data() / "live-debian12"), core::RootFs()}) {
     model::Sample s;
     read_psi(fs, s);
     ASSERT_TRUE(s.psi.ok()) << s.psi.reason;
@@ -186,6 +188,50 @@ TEST(Psi, ProjectTreeAndLiveRead) {
     // A "full" stall is also a "some" stall, so its cumulative time cannot be larger.
     EXPECT_LE(s.psi.value->full->total_us, s.psi.value->some->total_us);
   }
+}
+
+// Strict parsing: a damaged value drops its line ("some" or "full"), with file, line and field.
+TEST(PsiStrict, EachKindOfDamageIsAnErrorForThatLine) {
+  const auto one = [](const std::string& line) {
+    std::vector<core::Error> bad;
+    auto p = parse_psi(line + "\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=1\n",
+                       "/proc/pressure/memory", &bad);
+    EXPECT_TRUE(p.ok());
+    if (p.ok()) {
+      EXPECT_FALSE(p->some) << line;
+      EXPECT_TRUE(p->full) << line;
+    }
+    EXPECT_EQ(bad.size(), 1u) << line;
+    return bad.empty() ? std::string() : bad.front().to_string();
+  };
+  const std::string at = "/proc/pressure/memory:1: field ";
+  EXPECT_EQ(one("some avg10=abc avg60=0.00 avg300=0.00 total=1"),
+            at + "\"some.avg10\": expected a percentage 0..100: not a number");
+  EXPECT_EQ(one("some avg10= avg60=0.00 avg300=0.00 total=1"),
+            at + "\"some.avg10\": expected a percentage 0..100: empty");
+  EXPECT_EQ(one("some avg10=1e999 avg60=0.00 avg300=0.00 total=1"),
+            at + "\"some.avg10\": expected a percentage 0..100: out of range");
+  EXPECT_EQ(one("some avg10=nan avg60=0.00 avg300=0.00 total=1"),
+            at + "\"some.avg10\": expected a percentage 0..100: not a finite number");
+  EXPECT_EQ(one("some avg10=0.10 avg60=-1.00 avg300=0.00 total=1"),
+            at + "\"some.avg60\": expected a percentage 0..100: out of range");
+  EXPECT_EQ(one("some avg10=0.10 avg60=0.00 avg300=1.5x total=1"),
+            at + "\"some.avg300\": expected a percentage 0..100: trailing characters after the "
+                 "number");
+  EXPECT_EQ(one("some avg10=0.10 avg60=0.00 avg300=0.00 total=99999999999999999999"),
+            at + "\"some.total\": expected total=<microseconds>: out of range");
+  EXPECT_EQ(one("some avg10=0.10 avg60=0.00 avg300=0.00 total=-5"),
+            at + "\"some.total\": expected total=<microseconds>: negative");
+  EXPECT_EQ(one("some avg10=0.10 avg60=0.00 avg300=0.00 tot"),
+            at + "\"some\": expected \"key=value\" words: a word without '='");
+  EXPECT_EQ(one("some avg10=0.10 avg60=0.00 avg300=0.00"),
+            at + "\"some.total\": expected total=<value>: missing");
+}
+
+TEST(PsiStrict, EmptyFileIsAnError) {
+  auto r = parse_psi("", "/proc/pressure/memory", nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().to_string(), "/proc/pressure/memory: file is empty");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/escape.hpp"
 #include "core/parse.hpp"
 #include "core/temp_dir.hpp"
+#include "strict_support.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::collect {
@@ -146,6 +147,44 @@ TEST(Swaps, ProjectTreeAndLiveRead) {
   for (const auto& l : core::split_lines(live)) rows += l.number > 1 && !l.text.empty() ? 1 : 0;
   EXPECT_EQ(s.swaps.value->size(), rows);
   for (const auto& d : *s.swaps.value) EXPECT_LE(d.used, d.size) << d.filename;
+}
+
+// Strict parsing: a damaged row is left out (its device is unknown), with file, line and field,
+// and the message never quotes the row (it holds an untrusted file name).
+TEST(SwapsStrict, EachKindOfDamageIsAnErrorForThatRow) {
+  const std::string text =
+      "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+      "/dev/sda2 partition 1048572 0 -2\n"
+      "/swap1 file abc 0 -3\n"                   // not a number
+      "/swap2 file 99999999999999999999 0 -3\n"  // out of range
+      "/swap3 file 18014398509481984 0 -3\n"     // out of range once in bytes
+      "/swap4 file 1024 -1 -3\n"                 // negative used
+      "/swap5 file 1024 0 1x\n"                  // trailing characters
+      "/swap6 file 1024\n";                      // cut short
+  std::vector<core::Error> bad;
+  auto r = parse_swaps(text, "/proc/swaps", &bad);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ(r->front().filename, "/dev/sda2");
+  EXPECT_EQ(
+      test::error_strings(bad),
+      (std::vector<std::string>{
+          "/proc/swaps:3: field \"Size\": expected a size in kB: not a number",
+          "/proc/swaps:4: field \"Size\": expected a size in kB: out of range",
+          "/proc/swaps:5: field \"Size\": expected a size in kB: out of range",
+          "/proc/swaps:6: field \"Used\": expected a used amount in kB: negative",
+          "/proc/swaps:7: field \"Priority\": expected a signed priority: trailing characters "
+          "after the number",
+          "/proc/swaps:8: expected \"<filename> <type> <size kB> <used kB> <priority>\": too "
+          "few columns",
+      }));
+  for (const auto& e : bad) EXPECT_EQ(e.message.find("/swap"), std::string::npos);
+}
+
+TEST(SwapsStrict, EmptyFileIsAnError) {
+  auto r = parse_swaps("", "/proc/swaps", nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, core::ErrorKind::parse_error);
 }
 
 }  // namespace

@@ -2,13 +2,14 @@
 #include "collect/sysctl.hpp"
 
 #include <gtest/gtest.h>
-
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "core/parse.hpp"
 #include "core/temp_dir.hpp"
+#include "strict_support.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::collect {
@@ -49,7 +50,8 @@ TEST(Sysctl, MatchesProcfsEveryVmFile) {
     const auto& want = exp.at("value");
     std::string w;
     if (want.is_array()) {
-      for (const auto& x : want) w += (w.empty() ? "" : " ") + std::to_string(x.get<std::uint64_t>());
+      for (const auto& x : want)
+        w += (w.empty() ? "" : " ") + std::to_string(x.get<std::uint64_t>());
     } else if (want.is_string()) {
       w = want.get<std::string>();
     } else {
@@ -124,16 +126,19 @@ TEST(Sysctl, WriteOnlyFilesAreSkippedSilentlyAndNeverRead) {
 }
 
 TEST(Sysctl, ValuesAreTrimmedAndCollapsed) {
-  auto one = [](const std::string& text) {
-    auto r = parse_sysctl_value(text, "/proc/sys/vm/x", "vm.x");
+  auto one = [](const std::string& text, const std::string& key = "vm.x") {
+    auto r = parse_sysctl_value(text, "/proc/sys/vm/x", key);
     EXPECT_TRUE(r.ok()) << text;
     return r.ok() ? *r : std::string("<error>");
   };
   EXPECT_EQ(one("60\n"), "60");
   EXPECT_EQ(one("256\t256\t32\t0\t0\n"), "256 256 32 0 0");
-  EXPECT_EQ(one("  Node \n"), "Node");
-  EXPECT_EQ(one("a\n  b\t\tc\n\n"), "a b c");
-  EXPECT_EQ(one(""), "");
+  EXPECT_EQ(one("1\n2\n"), "1 2");
+  EXPECT_EQ(one("-1\n"), "-1");  // plain ints without a lower bound (proc_dointvec)
+  EXPECT_EQ(one("18446744073692774399\n", "kernel.shmmax"), "18446744073692774399");
+  EXPECT_EQ(one("  Node \n", "vm.numa_zonelist_order"), "Node");
+  EXPECT_EQ(one("a\n  b\t\tc\n\n", "kernel.osrelease"), "a b c");
+  EXPECT_EQ(one("", "vm.stat_refresh"), "");
 }
 
 TEST(Sysctl, ControlBytesAreAnErrorNamingFileLineAndKey) {
@@ -222,10 +227,87 @@ TEST(Sysctl, LiveRead) {
   ASSERT_EQ(uname(&u), 0);
   EXPECT_EQ(v.at("kernel.osrelease"), u.release);
   if (test::running_as_root()) {
-    EXPECT_TRUE(s.unavailable.empty()) << s.unavailable.front().path << ": "
-                                       << s.unavailable.front().reason;
+    EXPECT_TRUE(s.unavailable.empty())
+        << s.unavailable.front().path << ": " << s.unavailable.front().reason;
     EXPECT_TRUE(v.count("vm.stat_refresh"));  // 0600: root only
   }
+}
+
+// Strict parsing: a numeric knob whose value is not integers is a parse error for that key.
+TEST(SysctlStrict, NumericKnobsMustBeIntegers) {
+  const auto error = [](const std::string& text, const std::string& key) {
+    auto r = parse_sysctl_value(text, "/proc/sys/" + key, key);
+    EXPECT_FALSE(r.ok()) << key << " = " << text;
+    return r.ok() ? std::string() : r.error().to_string();
+  };
+  const std::string want = "expected an integer (or integers separated by blanks): ";
+  EXPECT_EQ(error("abc\n", "vm.swappiness"),
+            "/proc/sys/vm.swappiness:1: field \"vm.swappiness\": " + want + "not a number");
+  EXPECT_EQ(error("60x\n", "vm.swappiness"),
+            "/proc/sys/vm.swappiness:1: field \"vm.swappiness\": " + want +
+                "trailing characters after the number");
+  EXPECT_EQ(
+      error("99999999999999999999\n", "vm.min_free_kbytes"),
+      "/proc/sys/vm.min_free_kbytes:1: field \"vm.min_free_kbytes\": " + want + "out of range");
+  EXPECT_EQ(error("-99999999999999999999\n", "kernel.shmmax"),
+            "/proc/sys/kernel.shmmax:1: field \"kernel.shmmax\": " + want + "out of range");
+  EXPECT_EQ(
+      error("", "vm.zone_reclaim_mode"),
+      "/proc/sys/vm.zone_reclaim_mode:1: field \"vm.zone_reclaim_mode\": expected an integer: "
+      "empty");
+  EXPECT_EQ(error(" \n", "kernel.numa_balancing"),
+            "/proc/sys/kernel.numa_balancing:1: field \"kernel.numa_balancing\": expected an "
+            "integer: empty");
+  // A list: the bad word's line is named.
+  EXPECT_EQ(error("256\t256\n32 x\n", "vm.lowmem_reserve_ratio"),
+            "/proc/sys/vm.lowmem_reserve_ratio:2: field \"vm.lowmem_reserve_ratio\": " + want +
+                "not a number");
+  // Text keys must not be empty either (an empty read is damage); stat_refresh reads empty.
+  EXPECT_EQ(
+      error("\n", "vm.numa_zonelist_order"),
+      "/proc/sys/vm.numa_zonelist_order:1: field \"vm.numa_zonelist_order\": expected a value: "
+      "empty");
+  EXPECT_EQ(error("", "kernel.osrelease"),
+            "/proc/sys/kernel.osrelease:1: field \"kernel.osrelease\": expected a value: empty");
+  EXPECT_TRUE(parse_sysctl_value("", "/proc/sys/vm/stat_refresh", "vm.stat_refresh").ok());
+  EXPECT_TRUE(sysctl_is_numeric("vm.swappiness"));
+  EXPECT_TRUE(sysctl_is_numeric("vm.lowmem_reserve_ratio"));
+  EXPECT_FALSE(sysctl_is_numeric("vm.numa_zonelist_order"));
+  EXPECT_FALSE(sysctl_is_numeric("kernel.osrelease"));
+  EXPECT_FALSE(sysctl_is_numeric("net.ipv4.tcp_congestion_control"));
+}
+
+// In a tree: `abc`, an empty file and a cut value are unavailable, each naming file, line and
+// key; the other keys are kept.
+TEST(SysctlStrict, DamagedValuesAreUnavailableInATree) {
+  auto tmp = core::TempDir::create("vmtune-test-");
+  ASSERT_TRUE(tmp.ok());
+  const auto vm = tmp->path() / "proc/sys/vm";
+  write_file(vm / "swappiness", "abc\n");
+  write_file(vm / "zone_reclaim_mode", "");
+  write_file(vm / "min_free_kbytes", "67584 kB\n");
+  write_file(vm / "dirty_ratio", "20\n");
+  write_file(vm / "numa_zonelist_order", "Node\n");
+  for (const auto& k : sysctl_kernel_keys()) write_file(tmp->path() / "proc/sys" / k, "1\n");
+  model::Sample s;
+  read_sysctl(core::RootFs::under(tmp->path()), s);
+  ASSERT_TRUE(s.sysctl.ok());
+  const auto& v = s.sysctl.value->values;
+  EXPECT_EQ(v.count("vm.swappiness"), 0u);
+  EXPECT_EQ(v.count("vm.zone_reclaim_mode"), 0u);
+  EXPECT_EQ(v.count("vm.min_free_kbytes"), 0u);
+  EXPECT_EQ(v.at("vm.dirty_ratio"), "20");
+  EXPECT_EQ(v.at("vm.numa_zonelist_order"), "Node");
+  auto entries = test::unavailable_strings(s);
+  std::sort(entries.begin(), entries.end());
+  const std::string want = "expected an integer (or integers separated by blanks): ";
+  EXPECT_EQ(entries,
+            (std::vector<std::string>{
+                "sysctl|/proc/sys/vm/min_free_kbytes|1|vm.min_free_kbytes|" + want + "not a number",
+                "sysctl|/proc/sys/vm/swappiness|1|vm.swappiness|" + want + "not a number",
+                "sysctl|/proc/sys/vm/zone_reclaim_mode|1|vm.zone_reclaim_mode|expected an "
+                "integer: empty",
+            }));
 }
 
 }  // namespace

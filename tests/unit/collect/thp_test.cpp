@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "core/parse.hpp"
 #include "core/temp_dir.hpp"
+#include "strict_support.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::collect {
@@ -31,7 +34,9 @@ TEST(Thp, SelectionIsTheBracketedWord) {
       parse_thp_selection("always madvise never\n", "/sys/kernel/mm/transparent_hugepage/enabled");
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().kind, core::ErrorKind::parse_error);
-  EXPECT_NE(none.error().to_string().find("always madvise never"), std::string::npos);
+  EXPECT_EQ(none.error().to_string(),
+            "/sys/kernel/mm/transparent_hugepage/enabled:1: expected a bracketed selection such as "
+            "\"always [madvise] never\": no bracketed word");
   EXPECT_EQ(parse_thp_selection("", "/x").error().to_string(), "/x: file is empty");
   EXPECT_FALSE(parse_thp_selection("always [madv", "x").ok());  // truncated
 }
@@ -173,6 +178,41 @@ TEST(Thp, DamagedOtherFilesAreReportedAndTheRestKept) {
   EXPECT_EQ(s.unavailable[2].path, "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
   EXPECT_EQ(s.unavailable[3].path,
             "/sys/kernel/mm/transparent_hugepage/hugepages-64kB/shmem_enabled");
+}
+
+// Strict parsing: every khugepaged file and hpage_pmd_size is a number; damage is an error for
+// that file, named by its path below transparent_hugepage.
+TEST(ThpStrict, NumbersMustBeNumbersAndErrorsNameTheFile) {
+  auto tmp = core::TempDir::create("vmtune-test-");
+  ASSERT_TRUE(tmp.ok());
+  const auto d = tmp->path() / "sys/kernel/mm/transparent_hugepage";
+  write(d / "enabled", "always [madvise] never\n");
+  write(d / "defrag", "\n");                              // empty
+  write(d / "hpage_pmd_size", "99999999999999999999\n");  // out of range
+  write(d / "use_zero_page", "-1\n");                     // negative
+  write(d / "khugepaged/pages_to_scan", "abc\n");         // not a number
+  write(d / "khugepaged/max_ptes_none", "");              // empty
+  write(d / "khugepaged/defrag", "1\n");
+  model::Sample s;
+  read_thp(core::RootFs::under(tmp->path()), s);
+  ASSERT_TRUE(s.thp.ok());
+  const auto& t = *s.thp.value;
+  EXPECT_EQ(t.defrag, "");
+  EXPECT_FALSE(t.hpage_pmd_size);
+  EXPECT_FALSE(t.use_zero_page);
+  EXPECT_EQ(t.khugepaged, (std::map<std::string, std::string>{{"defrag", "1"}}));
+  auto entries = test::unavailable_strings(s);
+  std::sort(entries.begin(), entries.end());
+  const std::string dir = "thp|/sys/kernel/mm/transparent_hugepage/";
+  EXPECT_EQ(entries,
+            (std::vector<std::string>{
+                dir + "defrag|0|defrag|file is empty",
+                dir + "hpage_pmd_size|1|hpage_pmd_size|expected an unsigned integer: out of range",
+                dir + "khugepaged/max_ptes_none|0|khugepaged/max_ptes_none|file is empty",
+                dir + "khugepaged/pages_to_scan|1|khugepaged/pages_to_scan|expected an unsigned "
+                      "integer: not a number",
+                dir + "use_zero_page|1|use_zero_page|expected an unsigned integer: negative",
+            }));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "collect/collector.hpp"
 #include "core/parse.hpp"
 #include "core/temp_dir.hpp"
+#include "strict_support.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::collect {
@@ -35,18 +36,21 @@ std::size_t counter_lines(const std::string& text) {
 
 TEST(Vmstat, EveryFixtureParsesAndKeepsEveryCounter) {
   VMTUNE_REQUIRE_SHARED_FIXTURES();
-  const char* files[] = {
-      "prometheus-node_exporter/proc/vmstat",        "kellyjonbrazil-jc/linux-proc/vmstat",
-      "sysstat/root1/proc/vmstat",                   "sysstat/root2/proc/vmstat",
-      "sysstat/root3/proc/vmstat",                   "elastic-go-sysinfo/ubuntu1710/proc/vmstat",
-      "facebookincubator-below/procfs/vmstat",       "live-firecracker-6.18/proc/vmstat",
-      "performancecopilot-pcp/meminfo-root-001/proc/vmstat",
-      "performancecopilot-pcp/meminfo-root-002/proc/vmstat",
-      "performancecopilot-pcp/meminfo-root-003/proc/vmstat",
-      "performancecopilot-pcp/meminfo-root-004/proc/vmstat",
-      "performancecopilot-pcp/meminfo-root-005/proc/vmstat",
-      "performancecopilot-pcp/meminfo-root-006/proc/vmstat",
-      "performancecopilot-pcp/meminfo-root-007/proc/vmstat"};
+  const char* files[] = {"prometheus-node_exporter/proc/vmstat",
+                         "kellyjonbrazil-jc/linux-proc/vmstat",
+                         "sysstat/root1/proc/vmstat",
+                         "sysstat/root2/proc/vmstat",
+                         "sysstat/root3/proc/vmstat",
+                         "elastic-go-sysinfo/ubuntu1710/proc/vmstat",
+                         "facebookincubator-below/procfs/vmstat",
+                         "live-firecracker-6.18/proc/vmstat",
+                         "performancecopilot-pcp/meminfo-root-001/proc/vmstat",
+                         "performancecopilot-pcp/meminfo-root-002/proc/vmstat",
+                         "performancecopilot-pcp/meminfo-root-003/proc/vmstat",
+                         "performancecopilot-pcp/meminfo-root-004/proc/vmstat",
+                         "performancecopilot-pcp/meminfo-root-005/proc/vmstat",
+                         "performancecopilot-pcp/meminfo-root-006/proc/vmstat",
+                         "performancecopilot-pcp/meminfo-root-007/proc/vmstat"};
   for (const char* rel : files) {
     const auto text = slurp(shared_fixtures() / rel);
     const auto m = parse_fixture(rel);
@@ -102,9 +106,14 @@ TEST(Vmstat, MatchesBelowElasticAndNodeExporter) {
 // for kernels without the counter); those are the only names allowed to be missing.
 TEST(Vmstat, MatchesPcpEveryRawCounter) {
   VMTUNE_REQUIRE_SHARED_FIXTURES();
-  const std::set<std::string> pcp_derived = {
-      "nr_slab",           "pgdemote_total",     "pgscan_direct_total", "pgscan_khugepaged",
-      "pgscan_kswapd_total", "pgsteal_khugepaged", "pgsteal_total",       "thp_split"};
+  const std::set<std::string> pcp_derived = {"nr_slab",
+                                             "pgdemote_total",
+                                             "pgscan_direct_total",
+                                             "pgscan_khugepaged",
+                                             "pgscan_kswapd_total",
+                                             "pgsteal_khugepaged",
+                                             "pgsteal_total",
+                                             "thp_split"};
   for (int i = 1; i <= 7; ++i) {
     const std::string rel =
         "performancecopilot-pcp/meminfo-root-00" + std::to_string(i) + "/proc/vmstat";
@@ -256,6 +265,52 @@ TEST(ProcCollectors, LiveCollectSampleFillsTheProcSections) {
   }
   const double global_free = static_cast<double>(s.vmstat.value->counters.at("nr_free_pages"));
   EXPECT_NEAR(static_cast<double>(zone_free), global_free, 0.05 * static_cast<double>(managed));
+}
+
+// Strict parsing: a counter whose value is damaged is absent, with file, line and field.
+TEST(VmstatStrict, EachKindOfDamageIsAnErrorForThatCounterOnly) {
+  const std::string text =
+      "nr_free_pages 100\n"
+      "nr_dirty abc\n"                  // not a number
+      "nr_writeback\n"                  // value missing (line cut)
+      "pgfault 99999999999999999999\n"  // out of range
+      "pgmajfault -1\n"                 // negative
+      "pswpin 12x\n"                    // trailing characters
+      "pswpout 1 2\n"                   // one word too many
+      "nr_dirty_threshold 4000";        // no final newline: fine
+  std::vector<core::Error> bad;
+  auto v = parse_vmstat(text, "/proc/vmstat", &bad);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->counters, (model::Counters{{"nr_free_pages", 100}, {"nr_dirty_threshold", 4000}}));
+  const std::string want = "expected \"<name> <unsigned integer>\": ";
+  EXPECT_EQ(
+      test::error_strings(bad),
+      (std::vector<std::string>{
+          "/proc/vmstat:2: field \"nr_dirty\": " + want + "not a number",
+          "/proc/vmstat:3: field \"nr_writeback\": " + want + "the value is missing",
+          "/proc/vmstat:4: field \"pgfault\": " + want + "out of range",
+          "/proc/vmstat:5: field \"pgmajfault\": " + want + "negative",
+          "/proc/vmstat:6: field \"pswpin\": " + want + "trailing characters after the number",
+          "/proc/vmstat:7: field \"pswpout\": " + want + "trailing characters after the number",
+      }));
+}
+
+TEST(VmstatStrict, EmptyFileIsAnErrorNotZeroCounters) {
+  for (const char* empty : {"", "\n", " \n\n"}) {
+    auto r = parse_vmstat(empty, "/proc/vmstat", nullptr);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, core::ErrorKind::parse_error);
+    EXPECT_EQ(r.error().to_string(), "/proc/vmstat: file is empty");
+  }
+  auto tmp = core::TempDir::create("vmtune-test-");
+  ASSERT_TRUE(tmp.ok());
+  std::filesystem::create_directories(tmp->path() / "proc");
+  std::ofstream(tmp->path() / "proc/vmstat") << "";
+  model::Sample s;
+  read_vmstat(core::RootFs::under(tmp->path()), s);
+  EXPECT_FALSE(s.vmstat.ok());
+  EXPECT_EQ(test::unavailable_strings(s),
+            std::vector<std::string>{"vmstat|/proc/vmstat|0||file is empty"});
 }
 
 }  // namespace

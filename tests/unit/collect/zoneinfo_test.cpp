@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "core/temp_dir.hpp"
+#include "strict_support.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::collect {
@@ -227,8 +228,8 @@ TEST(Zoneinfo, MatchesPcpAllSevenCaptures) {
           const std::string zname = inst.substr(0, sep);
           std::string rest = inst.substr(sep + 2);
           const auto sep2 = rest.find("::");
-          const int node = std::stoi(rest.substr(4, sep2 == std::string::npos ? rest.npos
-                                                                               : sep2 - 4));
+          const int node =
+              std::stoi(rest.substr(4, sep2 == std::string::npos ? rest.npos : sep2 - 4));
           const auto* z = find_zone(zones, node, zname);
           ASSERT_NE(z, nullptr) << rel << " " << inst;
           if (name == "protection") {
@@ -291,20 +292,20 @@ TEST(Zoneinfo, OldKernelAllUnreclaimableAndNewKernelBoostCma) {
 
 TEST(Zoneinfo, BadValuesAreReportedWithLineAndField) {
   const std::string text =
-      "Node 0, zone   Normal\n"          // 1
-      "  pages free     12x\n"           // 2
-      "        min      5\n"             // 3
-      "        low      six\n"           // 4
-      "        protection: (0, x)\n"     // 5
-      "      nr_free_pages 12\n"         // 6
-      "  pagesets\n"                     // 7
-      "    cpu: 0\n"                     // 8
-      "              count: 3\n"         // 9
-      "  node_unreclaimable:  maybe\n"   // 10
-      "Node x, zone   DMA\n"             // 11
-      "  pages free     1\n"             // 12
-      "Node 1, zone   DMA\n"             // 13
-      "  pages free     7\n";            // 14
+      "Node 0, zone   Normal\n"         // 1
+      "  pages free     12x\n"          // 2
+      "        min      5\n"            // 3
+      "        low      six\n"          // 4
+      "        protection: (0, x)\n"    // 5
+      "      nr_free_pages 12\n"        // 6
+      "  pagesets\n"                    // 7
+      "    cpu: 0\n"                    // 8
+      "              count: 3\n"        // 9
+      "  node_unreclaimable:  maybe\n"  // 10
+      "Node x, zone   DMA\n"            // 11
+      "  pages free     1\n"            // 12
+      "Node 1, zone   DMA\n"            // 13
+      "  pages free     7\n";           // 14
   std::vector<core::Error> bad;
   auto z = parse_zoneinfo(text, "/proc/zoneinfo", &bad);
   ASSERT_TRUE(z.ok());
@@ -337,7 +338,8 @@ TEST(Zoneinfo, EmptyGarbageAndTruncatedFiles) {
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.error().to_string(), "/proc/zoneinfo: file is empty");
   std::vector<core::Error> bad;
-  auto garbage = parse_zoneinfo(std::string("\xff\xfe garbage\n\0\x01", 14), "/proc/zoneinfo", &bad);
+  auto garbage =
+      parse_zoneinfo(std::string("\xff\xfe garbage\n\0\x01", 14), "/proc/zoneinfo", &bad);
   ASSERT_FALSE(garbage.ok());
   EXPECT_EQ(bad.size(), 1u);  // one report for the run of lines before any header
   EXPECT_EQ(bad[0].line, 1);
@@ -410,6 +412,60 @@ TEST(Zoneinfo, LiveRead) {
     EXPECT_TRUE(z.free.has_value()) << z.name;
   }
   EXPECT_TRUE(normal);
+}
+
+// Strict parsing: a damaged watermark or counter is absent in that zone, with file, line and
+// field; the other zones and fields are kept.
+TEST(ZoneinfoStrict, EachKindOfDamageIsAnErrorForThatFieldOnly) {
+  const std::string text =
+      "Node 0, zone   Normal\n"
+      "  pages free     abc\n"  // 2: not a number
+      "        boost    0\n"
+      "        min      \n"                      // 4: (a bare key) value missing
+      "        low      99999999999999999999\n"  // 5: out of range
+      "        high     -3\n"                    // 6: negative
+      "        spanned  100x\n"                  // 7: trailing characters
+      "        present  100\n"
+      "        managed  90\n"
+      "      nr_free_pages 12 kB\n"  // 10: one word too many
+      "  node_unreclaimable:  1\n"
+      "  start_pfn:           x\n";  // 12: not a number
+  std::vector<core::Error> bad;
+  auto z = parse_zoneinfo(text, "/proc/zoneinfo", &bad);
+  ASSERT_TRUE(z.ok());
+  ASSERT_EQ(z->size(), 1u);
+  const auto& zone = z->front();
+  EXPECT_FALSE(zone.free);
+  EXPECT_FALSE(zone.min);
+  EXPECT_FALSE(zone.low);
+  EXPECT_FALSE(zone.high);
+  EXPECT_FALSE(zone.spanned);
+  EXPECT_EQ(zone.boost, 0u);
+  EXPECT_EQ(zone.present, 100u);
+  EXPECT_EQ(zone.managed, 90u);
+  EXPECT_EQ(zone.stats.count("nr_free_pages"), 0u);
+  EXPECT_EQ(zone.stats.count("start_pfn"), 0u);
+  EXPECT_EQ(zone.node_unreclaimable, true);
+  const std::string names = "expected \"<name> <unsigned integer>\": ";
+  EXPECT_EQ(
+      test::error_strings(bad),
+      (std::vector<std::string>{
+          "/proc/zoneinfo:2: field \"pages free\": expected \"pages free <n>\": not a number",
+          "/proc/zoneinfo:4: field \"min\": " + names + "the value is missing",
+          "/proc/zoneinfo:5: field \"low\": " + names + "out of range",
+          "/proc/zoneinfo:6: field \"high\": " + names + "negative",
+          "/proc/zoneinfo:7: field \"spanned\": " + names + "trailing characters after the number",
+          "/proc/zoneinfo:10: field \"nr_free_pages\": " + names +
+              "trailing characters after the number",
+          "/proc/zoneinfo:12: field \"start_pfn\": expected \"<key>: <n>\": not a number",
+      }));
+}
+
+TEST(ZoneinfoStrict, EmptyFileIsAnError) {
+  auto r = parse_zoneinfo("", "/proc/zoneinfo", nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().to_string(), "/proc/zoneinfo: file is empty");
+  EXPECT_FALSE(parse_zoneinfo("\n  \n", "/proc/zoneinfo", nullptr).ok());
 }
 
 }  // namespace

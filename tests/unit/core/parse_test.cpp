@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace vmtune::core {
 namespace {
 
@@ -42,7 +44,8 @@ TEST(Parse, KeyValueKbConvertsAndReportsBadLines) {
   EXPECT_TRUE(kv[0].had_kb_unit);
   EXPECT_EQ(kv[1].value, 7u);
   ASSERT_EQ(bad.size(), 2u);
-  EXPECT_EQ(bad[0].to_string(), "/proc/x:3: field \"C\": expected \"<n>\" or \"<n> kB\", got \"1 MB\"");
+  EXPECT_EQ(bad[0].to_string(),
+            "/proc/x:3: field \"C\": expected \"<n>\" or \"<n> kB\": unknown unit");
   EXPECT_EQ(bad[1].line, 4);
 }
 
@@ -70,6 +73,65 @@ TEST(Parse, BracketedChoice) {
   EXPECT_EQ(bracketed_choice("[always] inherit madvise never"), "always");
   EXPECT_EQ(bracketed_choice("always madvise never"), "");
   EXPECT_EQ(bracketed_choice("[unterminated"), "");
+}
+
+// Every failure is classified, and the class is what messages say (never the text itself).
+TEST(Parse, NumberProblemsAreClassified) {
+  const auto u = [](std::string_view t) {
+    NumberProblem why{};
+    EXPECT_FALSE(parse_u64(t, &why)) << t;
+    return std::string(to_string(why));
+  };
+  EXPECT_EQ(u(""), "empty");
+  EXPECT_EQ(u(" \t\n"), "empty");
+  EXPECT_EQ(u("abc"), "not a number");
+  EXPECT_EQ(u("+5"), "not a number");
+  EXPECT_EQ(u("12x"), "trailing characters after the number");
+  EXPECT_EQ(u("1 2"), "trailing characters after the number");
+  EXPECT_EQ(u("18446744073709551616"), "out of range");
+  EXPECT_EQ(u("-1"), "negative");
+  NumberProblem why{};
+  EXPECT_FALSE(parse_i64("9223372036854775808", &why));
+  EXPECT_EQ(why, NumberProblem::out_of_range);
+  EXPECT_EQ(parse_i64("-9223372036854775808"), std::numeric_limits<std::int64_t>::min());
+  for (const char* t : {"nan", "inf", "-inf", "infinity"}) {
+    EXPECT_FALSE(parse_double(t, &why)) << t;
+    EXPECT_EQ(why, NumberProblem::not_finite) << t;
+  }
+  EXPECT_FALSE(parse_double("1e999", &why));
+  EXPECT_EQ(why, NumberProblem::out_of_range);
+  EXPECT_EQ(parse_double(" 0.25 "), 0.25);
+}
+
+TEST(Parse, FieldErrorNamesFileLineFieldAndFormat) {
+  const auto e = field_error("/proc/meminfo", 3, "MemTotal", "\"<n> kB\"", "the unit is missing");
+  EXPECT_EQ(e.kind, ErrorKind::parse_error);
+  EXPECT_EQ(e.to_string(),
+            "/proc/meminfo:3: field \"MemTotal\": expected \"<n> kB\": the unit is missing");
+}
+
+KbUnit test_units(std::string_view key) noexcept {
+  return key == "Count" ? KbUnit::none : KbUnit::required;
+}
+
+// The strict form: a field's unit is fixed by the format; a key with any bad line is dropped.
+TEST(Parse, KeyValueUnitsAreEnforcedPerField) {
+  std::vector<Error> bad;
+  const auto kv = parse_kv_units("A: 2 kB\nB: 7\nCount: 3\nCount2: 3 kB\nA: 5 kB junk\nC: 4 kB\n",
+                                 "/proc/x", &bad, &test_units);
+  ASSERT_EQ(kv.size(), 3u);
+  EXPECT_EQ(kv[0].key, "Count");
+  EXPECT_EQ(kv[0].value, 3u);
+  EXPECT_EQ(kv[1].key, "Count2");
+  EXPECT_EQ(kv[2].key, "C");
+  EXPECT_EQ(kv[2].value, 4096u);
+  std::vector<std::string> msgs;
+  for (const auto& e : bad) msgs.push_back(e.to_string());
+  EXPECT_EQ(msgs, (std::vector<std::string>{
+                      "/proc/x:2: field \"B\": expected \"<n> kB\": the unit is missing",
+                      "/proc/x:5: field \"A\": expected \"<n> kB\": trailing characters after the "
+                      "number",
+                  }));
 }
 
 }  // namespace

@@ -4,12 +4,14 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/magic.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <string>
 
+#include "core/file.hpp"
 #include "core/temp_dir.hpp"
 
 namespace vmtune::collect::postgres {
@@ -46,6 +48,21 @@ bool drop_cache(const std::filesystem::path& p) {
   return !tmpfs;
 }
 
+/// The directory as RootFs::open_process_dir would hand it over, owned by `uid`.
+core::ProcessDir process_dir(const std::filesystem::path& p, uid_t uid = ::geteuid()) {
+  core::ProcessDir d;
+  d.fd = core::UniqueFd(::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  d.uid = uid;
+  d.logical = p.string();
+  return d;
+}
+
+core::Result<Residency> residency(const std::filesystem::path& f, std::uint64_t max,
+                                  const std::string& logical) {
+  core::UniqueFd dir(::open(f.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return file_residency(dir.get(), f.filename().string(), max, logical);
+}
+
 void read_all(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::string buf(65536, '\0');
@@ -59,15 +76,15 @@ TEST(Residency, MincoreSeesReadsAndDrops) {
   const auto f = tmp->path() / "16384";
   write_file(f, (4u << 20) + 100);  // a partial last page
   if (!drop_cache(f)) GTEST_SKIP() << "temporary directory is on tmpfs: pages cannot be dropped";
-  auto cold = file_residency(f, UINT64_MAX, "16384");
+  auto cold = residency(f, UINT64_MAX, "16384");
   ASSERT_TRUE(cold.ok()) << cold.error().to_string();
   EXPECT_EQ(cold->bytes_measured, (4u << 20) + 100);
   EXPECT_LT(cold->bytes_resident, 64u * 1024);
   read_all(f);
-  auto warm = file_residency(f, UINT64_MAX, "16384");
+  auto warm = residency(f, UINT64_MAX, "16384");
   ASSERT_TRUE(warm.ok());
   EXPECT_EQ(warm->bytes_resident, (4u << 20) + 100);
-  auto bounded = file_residency(f, 1u << 20, "16384");
+  auto bounded = residency(f, 1u << 20, "16384");
   ASSERT_TRUE(bounded.ok());
   EXPECT_EQ(bounded->bytes_measured, 1u << 20);
   EXPECT_EQ(bounded->bytes_resident, 1u << 20);
@@ -77,10 +94,10 @@ TEST(Residency, EmptyAndMissingFiles) {
   auto tmp = core::TempDir::create("vmtune-pg-test-");
   ASSERT_TRUE(tmp.ok());
   write_file(tmp->path() / "1", 0);
-  auto empty = file_residency(tmp->path() / "1", UINT64_MAX, "base/1/1");
+  auto empty = residency(tmp->path() / "1", UINT64_MAX, "base/1/1");
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(empty->bytes_measured, 0u);
-  auto missing = file_residency(tmp->path() / "2", UINT64_MAX, "base/1/2");
+  auto missing = residency(tmp->path() / "2", UINT64_MAX, "base/1/2");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().kind, core::ErrorKind::missing);
   EXPECT_EQ(missing.error().path, "base/1/2");
@@ -99,7 +116,7 @@ TEST(Sampler, LargestFilesFirstWithinTheByteBound) {
   read_all(d / "base/1/16384");
   read_all(d / "base/5/2619");
   PageCacheLimits all;
-  auto full = sample_page_cache(d, "/srv/data", all);
+  auto full = sample_page_cache(process_dir(d), "/srv/data", all);
   ASSERT_TRUE(full.ok()) << full.error().to_string();
   EXPECT_EQ(full->files_total, 4u);
   EXPECT_EQ(full->bytes_total, (3u << 20) + (24u << 10) + (1u << 20) + (8u << 10));
@@ -111,7 +128,7 @@ TEST(Sampler, LargestFilesFirstWithinTheByteBound) {
 
   PageCacheLimits small;
   small.max_bytes = 2u << 20;
-  auto part = sample_page_cache(d, "/srv/data", small);
+  auto part = sample_page_cache(process_dir(d), "/srv/data", small);
   ASSERT_TRUE(part.ok());
   EXPECT_TRUE(part->truncated);
   EXPECT_EQ(part->files_sampled, 1u);  // only the largest file, and only 2 MiB of it
@@ -124,12 +141,44 @@ TEST(Sampler, LargestFilesFirstWithinTheByteBound) {
 TEST(Sampler, NotADataDirectory) {
   auto tmp = core::TempDir::create("vmtune-pg-test-");
   ASSERT_TRUE(tmp.ok());
-  auto r = sample_page_cache(tmp->path(), "/srv/data", {});
+  auto r = sample_page_cache(process_dir(tmp->path()), "/srv/data", {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, core::ErrorKind::missing);
   EXPECT_EQ(r.error().path, "/srv/data/base");
-  auto gone = sample_page_cache(tmp->path() / "nope", "/srv/nope", {});
-  ASSERT_FALSE(gone.ok());
+}
+
+// A data directory reached through a user's process: links planted in it are not followed,
+// and files or directories of another user are not measured.
+TEST(Sampler, FollowsNoLinksAndOnlyTheServersFiles) {
+  auto tmp = core::TempDir::create("vmtune-pg-test-");
+  ASSERT_TRUE(tmp.ok());
+  const auto d = tmp->path();
+  write_file(d / "base/1/16384", 1u << 20);
+  write_file(d / "elsewhere/16385", 2u << 20);
+  std::filesystem::create_symlink(d / "elsewhere/16385", d / "base/1/16386");
+  std::filesystem::create_directory_symlink(d / "elsewhere", d / "base/7");
+  auto r = sample_page_cache(process_dir(d), "/srv/data", {});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->files_total, 1u);
+  EXPECT_EQ(r->bytes_total, 1u << 20);
+
+  // Owned by someone else than the server's user: refused as a whole.
+  auto other = sample_page_cache(process_dir(d, ::geteuid() + 1), "/srv/data", {});
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().kind, core::ErrorKind::permission_denied);
+}
+
+TEST(Residency, RefusesFifosAndSymlinks) {
+  auto tmp = core::TempDir::create("vmtune-pg-test-");
+  ASSERT_TRUE(tmp.ok());
+  ASSERT_EQ(::mkfifo((tmp->path() / "16384").c_str(), 0600), 0);
+  std::filesystem::create_symlink("/etc/hostname", tmp->path() / "16385");
+  auto fifo = residency(tmp->path() / "16384", UINT64_MAX, "base/1/16384");
+  ASSERT_FALSE(fifo.ok());
+  EXPECT_NE(fifo.error().message.find("FIFO"), std::string::npos) << fifo.error().message;
+  auto link = residency(tmp->path() / "16385", UINT64_MAX, "base/1/16385");
+  ASSERT_FALSE(link.ok());
+  EXPECT_NE(link.error().message.find("symbolic link"), std::string::npos) << link.error().message;
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "rules/config.hpp"
 
 namespace vmtune::rules {
@@ -11,8 +14,8 @@ namespace {
 model::Sample base_sample() {
   model::Sample s;
   s.meminfo.state = model::SourceState::ok;
-  s.meminfo.value = model::MemInfo{{{"MemTotal", 32ull << 30}, {"SwapTotal", 4ull << 30},
-                                    {"SwapFree", 3ull << 30}}};
+  s.meminfo.value = model::MemInfo{
+      {{"MemTotal", 32ull << 30}, {"SwapTotal", 4ull << 30}, {"SwapFree", 3ull << 30}}};
   s.sysctl.state = model::SourceState::ok;
   s.sysctl.value = model::Sysctl{{{"vm.swappiness", "60"}, {"vm.dirty_bytes", "0"}}};
   s.psi.state = model::SourceState::missing;
@@ -37,10 +40,10 @@ std::string rec(const std::string& key, const std::string& value) {
 }
 
 TEST(Engine, FiresQuietAndNotEvaluatedWithReasons) {
-  const auto e = engine_of(rule("A", "warning", "sysctl.vm.swappiness > 10", rec("vm.swappiness", "1")) +
-                           rule("B", "info", "sysctl.vm.swappiness < 10") +
-                           rule("C", "critical", "psi.some.avg10 > 5") +
-                           rule("D", "info", "true", "requires = [\"rate(vmstat.pgscan_direct)\"]\n"));
+  const auto e = engine_of(
+      rule("A", "warning", "sysctl.vm.swappiness > 10", rec("vm.swappiness", "1")) +
+      rule("B", "info", "sysctl.vm.swappiness < 10") + rule("C", "critical", "psi.some.avg10 > 5") +
+      rule("D", "info", "true", "requires = [\"rate(vmstat.pgscan_direct)\"]\n"));
   const auto snap = model::make_snapshot(base_sample(), std::nullopt);
   const auto ev = e.evaluate(snap, Config{});
   ASSERT_EQ(ev.findings.size(), 1u);
@@ -60,6 +63,54 @@ TEST(Engine, FiresQuietAndNotEvaluatedWithReasons) {
   EXPECT_EQ(ev.not_evaluated[1].reason, "needs vmstat: not collected");
 }
 
+// 40 levels of lets that each use the one before twice: evaluated at every use, a40 costs 2^40
+// evaluations of a0 and this test would not finish (26 levels took 8 s). Each let is evaluated
+// once per sample, shared by every expression of the rule.
+TEST(Engine, LetChainsAreEvaluatedOncePerSample) {
+  std::string lets = "[rule.let]\na0 = \"meminfo.MemTotal\"\n";
+  for (int k = 1; k <= 40; ++k) {
+    const std::string prev = "a" + std::to_string(k - 1);
+    lets += "a" + std::to_string(k) + " = \"" + prev + " + " + prev + "\"\n";
+  }
+  const auto e =
+      engine_of(rule("LETS", "warning", "a40 > a39 and a39 > 0", lets) +
+                "[[rule.severity_if]]\nwhen = \"a40 == 2 * a39\"\nseverity = \"critical\"\n"
+                "[[rule.evidence]]\nname = \"a40\"\nexpr = \"a40\"\nunit = \"bytes\"\n"
+                "[[rule.evidence]]\nname = \"ratio\"\nexpr = \"a40 / a0\"\n");
+  const auto ev = e.evaluate(model::make_snapshot(base_sample(), std::nullopt), Config{});
+  ASSERT_EQ(ev.findings.size(), 1u);
+  const auto& f = ev.findings[0];
+  EXPECT_EQ(f.rule_id, "LETS");
+  EXPECT_EQ(f.severity, Severity::critical);
+  ASSERT_EQ(f.evidence.size(), 2u);
+  ASSERT_TRUE(f.evidence[0].number.has_value());
+  EXPECT_EQ(*f.evidence[0].number, std::ldexp(32.0 * (1ull << 30), 40));  // 2^75 bytes
+  EXPECT_EQ(f.evidence[1].text, "1099511627776");                         // 2^40
+}
+
+// A condition whose type is known only at run time (a sysctl is a number or a string) passes the
+// load-time check; a non-boolean value at run time makes the rule not evaluated, never a crash.
+TEST(Engine, AConditionThatIsNotABooleanAtRunTimeIsNotEvaluated) {
+  const auto e = engine_of(
+      rule("W", "warning", "sysctl.vm.swappiness") +
+      rule("S", "info", "true",
+           "[[rule.severity_if]]\nwhen = \"sysctl.vm.dirty_bytes\"\nseverity = \"critical\"\n" +
+               std::string("[[rule.recommend]]\nkind = \"sysctl\"\nkey = \"vm.swappiness\"\n"
+                           "value = 1\nonly_if = \"sysctl.vm.swappiness\"\n")));
+  const auto ev = e.evaluate(model::make_snapshot(base_sample(), std::nullopt), Config{});
+  ASSERT_EQ(ev.not_evaluated.size(), 1u);
+  EXPECT_EQ(ev.not_evaluated[0].rule_id, "W");
+  EXPECT_EQ(ev.not_evaluated[0].reason, "sysctl.vm.swappiness is '60', not a boolean");
+  ASSERT_EQ(ev.findings.size(), 1u);
+  EXPECT_EQ(ev.findings[0].rule_id, "S");
+  EXPECT_EQ(ev.findings[0].severity, Severity::info);
+  EXPECT_TRUE(ev.findings[0].recommendations.empty());
+  EXPECT_NE(std::find(ev.notes.begin(), ev.notes.end(),
+                      "S: recommendation for vm.swappiness not made: sysctl.vm.swappiness is '60', "
+                      "not a boolean"),
+            ev.notes.end());
+}
+
 TEST(Engine, SeverityEscalationAndOrdering) {
   const auto e = engine_of(
       rule("LOW", "info", "true") +
@@ -76,9 +127,10 @@ TEST(Engine, SeverityEscalationAndOrdering) {
 }
 
 TEST(Engine, EvidenceShowsValuesAndUnavailableReasons) {
-  const auto e = engine_of(rule("A", "info", "true",
-                                "[[rule.evidence]]\nname = \"used\"\nexpr = \"swap_used_bytes\"\nunit = \"bytes\"\n"
-                                "[[rule.evidence]]\nname = \"psi\"\nexpr = \"psi.some.avg10\"\n"));
+  const auto e = engine_of(
+      rule("A", "info", "true",
+           "[[rule.evidence]]\nname = \"used\"\nexpr = \"swap_used_bytes\"\nunit = \"bytes\"\n"
+           "[[rule.evidence]]\nname = \"psi\"\nexpr = \"psi.some.avg10\"\n"));
   const auto ev = e.evaluate(model::make_snapshot(base_sample(), std::nullopt), Config{});
   ASSERT_EQ(ev.findings.size(), 1u);
   const auto& evd = ev.findings[0].evidence;
@@ -110,10 +162,12 @@ TEST(Engine, ConflictingProposalsResolveToTheMoreSevereThenTheEarlierRule) {
   const auto& w = ev.findings[1];  // C first (critical), then W, W2, W3
   EXPECT_EQ(w.rule_id, "W");
   EXPECT_EQ(w.recommendations[0].note,
-            "Conflict: this rule proposed 10; C proposes 1 and wins (the critical finding wins over warning).");
+            "Conflict: this rule proposed 10; C proposes 1 and wins (the critical finding wins "
+            "over warning).");
   ASSERT_EQ(ev.notes.size(), 2u);
   EXPECT_EQ(ev.notes[0],
-            "vm.swappiness: W proposed 10, C proposed 1; using 1 (the critical finding wins over warning)");
+            "vm.swappiness: W proposed 10, C proposed 1; using 1 (the critical finding wins over "
+            "warning)");
   EXPECT_EQ(ev.notes[1],
             "vm.dirty_bytes: W3 proposed 200, W2 proposed 100; using 100 (equal severity, the rule "
             "loaded first wins)");
@@ -122,10 +176,10 @@ TEST(Engine, ConflictingProposalsResolveToTheMoreSevereThenTheEarlierRule) {
 TEST(Engine, AlreadyAppliedRecommendationsAreDroppedAndTheFindingSuppressed) {
   auto s = base_sample();
   s.sysctl.value->values["vm.swappiness"] = "1.0";
-  const auto e = engine_of(rule("A", "warning", "true", rec("vm.swappiness", "1")) +
-                           rule("B", "warning", "true",
-                                rec("vm.swappiness", "1") + rec("vm.dirty_bytes", "268435456")) +
-                           rule("S", "warning", "true", "always_report = true\n" + rec("vm.swappiness", "1")));
+  const auto e = engine_of(
+      rule("A", "warning", "true", rec("vm.swappiness", "1")) +
+      rule("B", "warning", "true", rec("vm.swappiness", "1") + rec("vm.dirty_bytes", "268435456")) +
+      rule("S", "warning", "true", "always_report = true\n" + rec("vm.swappiness", "1")));
   const auto ev = e.evaluate(model::make_snapshot(s, std::nullopt), Config{});
   ASSERT_EQ(ev.findings.size(), 2u);
   EXPECT_EQ(ev.findings[0].rule_id, "B");
@@ -138,11 +192,12 @@ TEST(Engine, AlreadyAppliedRecommendationsAreDroppedAndTheFindingSuppressed) {
 }
 
 TEST(Engine, OnlyIfTargetsAndMissingValues) {
-  const auto e = engine_of(rule("A", "info", "true",
-                                rec("vm.swappiness", "1") + "only_if = \"meminfo.SwapTotal == 0\"\n" +
-                                    rec("vm.dirty_bytes", "\"psi.some.avg10 * 2\"") +
-                                    "[[rule.recommend]]\nkind = \"cgroup\"\nkey = \"memory.high\"\n"
-                                    "target = \"'/db.slice'\"\nvalue = \"floor_to(0.9 * 1GiB, 4096)\"\n"));
+  const auto e =
+      engine_of(rule("A", "info", "true",
+                     rec("vm.swappiness", "1") + "only_if = \"meminfo.SwapTotal == 0\"\n" +
+                         rec("vm.dirty_bytes", "\"psi.some.avg10 * 2\"") +
+                         "[[rule.recommend]]\nkind = \"cgroup\"\nkey = \"memory.high\"\n"
+                         "target = \"'/db.slice'\"\nvalue = \"floor_to(0.9 * 1GiB, 4096)\"\n"));
   const auto ev = e.evaluate(model::make_snapshot(base_sample(), std::nullopt), Config{});
   ASSERT_EQ(ev.findings.size(), 1u);
   ASSERT_EQ(ev.findings[0].recommendations.size(), 1u);
@@ -158,9 +213,9 @@ TEST(Engine, OnlyIfTargetsAndMissingValues) {
 }
 
 TEST(Engine, ProfilesSkipAndConfigMetrics) {
-  const auto e = engine_of(rule("DB", "info", "config.profile == 'database'", "profiles = [\"database\"]\n") +
-                           rule("ANY", "info", "config.db_reserved_bytes == 16GiB") +
-                           rule("SKIP", "info", "true"));
+  const auto e = engine_of(
+      rule("DB", "info", "config.profile == 'database'", "profiles = [\"database\"]\n") +
+      rule("ANY", "info", "config.db_reserved_bytes == 16GiB") + rule("SKIP", "info", "true"));
   Config cfg;
   cfg.profile = "general";
   cfg.skip = {"SKIP", "NOPE"};
@@ -189,12 +244,18 @@ TEST(Engine, RatesComeFromTwoSamples) {
   auto a = base_sample();
   a.monotonic_s = 100;
   a.vmstat.state = model::SourceState::ok;
-  a.vmstat.value = model::VmStat{{{"pswpin", 1000}, {"allocstall_normal", 10}, {"allocstall_movable", 0},
-                                  {"pgscan_direct", 100}, {"pgscan_kswapd", 900}}};
+  a.vmstat.value = model::VmStat{{{"pswpin", 1000},
+                                  {"allocstall_normal", 10},
+                                  {"allocstall_movable", 0},
+                                  {"pgscan_direct", 100},
+                                  {"pgscan_kswapd", 900}}};
   auto b = a;
   b.monotonic_s = 110;
-  b.vmstat.value->counters = {{"pswpin", 3000}, {"allocstall_normal", 40}, {"allocstall_movable", 10},
-                              {"pgscan_direct", 600}, {"pgscan_kswapd", 1400}};
+  b.vmstat.value->counters = {{"pswpin", 3000},
+                              {"allocstall_normal", 40},
+                              {"allocstall_movable", 10},
+                              {"pgscan_direct", 600},
+                              {"pgscan_kswapd", 1400}};
   const auto e = engine_of(rule("R", "info", "swap_in_rate > 100",
                                 "[[rule.evidence]]\nname = \"a\"\nexpr = \"direct_reclaim_rate\"\n"
                                 "[[rule.evidence]]\nname = \"b\"\nexpr = \"direct_scan_share\"\n"));
@@ -231,8 +292,9 @@ TEST(Config, ParsesAndRejectsWithPosition) {
             "latency, got 'oltp'");
   EXPECT_EQ(parse_config("\nprofle = 1", "v.toml").error().to_string(),
             "v.toml:2:1: field \"profle\": unknown key: expected profile, db_reserved or skip");
-  EXPECT_EQ(parse_config("db_reserved = \"12 parsecs\"", "v.toml").error().to_string(),
-            "v.toml:1:15: field \"db_reserved\": expected bytes or <n>KiB|MiB|GiB|TiB, got '12 parsecs'");
+  EXPECT_EQ(
+      parse_config("db_reserved = \"12 parsecs\"", "v.toml").error().to_string(),
+      "v.toml:1:15: field \"db_reserved\": expected bytes or <n>KiB|MiB|GiB|TiB, got '12 parsecs'");
   EXPECT_EQ(parse_config("skip = [1]", "v.toml").error().line, 1);
   auto bad = parse_config("profile = ", "v.toml");
   ASSERT_FALSE(bad.ok());

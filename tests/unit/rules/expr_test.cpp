@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <string>
+
 #include "rules/metrics.hpp"
 
 namespace vmtune::rules {
@@ -11,8 +14,10 @@ namespace {
 model::Sample sample_with_meminfo() {
   model::Sample s;
   s.meminfo.state = model::SourceState::ok;
-  s.meminfo.value = model::MemInfo{{{"MemTotal", 16ull << 30}, {"MemAvailable", 8ull << 30},
-                                    {"Active(file)", 1ull << 30}, {"SwapTotal", 0}}};
+  s.meminfo.value = model::MemInfo{{{"MemTotal", 16ull << 30},
+                                    {"MemAvailable", 8ull << 30},
+                                    {"Active(file)", 1ull << 30},
+                                    {"SwapTotal", 0}}};
   s.sysctl.state = model::SourceState::ok;
   s.sysctl.value = model::Sysctl{{{"vm.swappiness", "60"},
                                   {"vm.page-cluster", "3"},
@@ -195,6 +200,177 @@ TEST_F(Fixture, ConstantScopeRefusesMetrics) {
   auto e = Expr::parse("limit * 2 + meminfo.MemTotal", cs);
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().column, 13);
+}
+
+std::string repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+const std::string kTooDeep =
+    "expression nested too deeply: more than 64 levels of parentheses, function calls, 'not', "
+    "unary '-' and lets";
+
+// Each of these crashed the parser with SIGSEGV at 5,000 levels. The top level is level 1, so the
+// 64th nesting token opens level 65: it is the error, and parsing stops there.
+TEST_F(Fixture, DeepNestingIsRefusedAtTheTokenThatCrossesTheLimit) {
+  auto e = error(repeat("(", 5000) + "1" + repeat(")", 5000));
+  EXPECT_EQ(e.column, 64);  // the 64th '('
+  EXPECT_EQ(e.message, kTooDeep);
+  e = error(repeat("not ", 5000) + "true");
+  EXPECT_EQ(e.column, 63 * 4 + 1);
+  EXPECT_EQ(e.message, kTooDeep);
+  e = error(repeat("-", 5000) + "1");
+  EXPECT_EQ(e.column, 64);
+  EXPECT_EQ(e.message, kTooDeep);
+  e = error(repeat("abs(", 5000) + "1" + repeat(")", 5000));
+  EXPECT_EQ(e.column, 63 * 4 + 1);
+  EXPECT_EQ(e.message, kTooDeep);
+  e = error(repeat("if(true, ", 5000) + "1" + repeat(", 2)", 5000));
+  EXPECT_EQ(e.column, 63 * 9 + 1);
+  // Unclosed: the limit is met before the missing ')' would be.
+  e = error(repeat("(", 100000));
+  EXPECT_EQ(e.column, 64);
+  EXPECT_EQ(e.message, kTooDeep);
+}
+
+TEST_F(Fixture, NestingUpToTheLimitParsesAndEvaluates) {
+  // The top level is level 1; 63 parentheses make 64.
+  auto e = Expr::parse(repeat("(", 63) + "2" + repeat(")", 63), scope);
+  ASSERT_TRUE(e.ok()) << e.error().to_string();
+  EXPECT_EQ(e->depth(), kMaxExprDepth);
+  EXPECT_EQ(num(repeat("(1 + ", 63) + "1" + repeat(")", 63)), 64);
+  EXPECT_EQ(num(repeat("-", 63) + "1"), -1);
+  EXPECT_TRUE(truth(repeat("not ", 62) + "(1 < 2)"));
+  EXPECT_EQ(Expr::parse("1 + 2", scope)->depth(), 1);
+  EXPECT_EQ(Expr::parse("max(1, (2))", scope)->depth(), 3);
+}
+
+// A flat chain of 20,000 terms was a left-leaning tree 20,000 deep: its evaluation and its
+// destructor overflowed the stack. Now a chain is one node, and its size is bounded.
+TEST_F(Fixture, WideExpressionsAreRefusedPastTheSizeLimit) {
+  const std::string too_large =
+      "expression too large: more than 1000 operands and operators; split it into [rule.let] "
+      "bindings";
+  auto e = error("1" + repeat(" + 1", 20000));
+  EXPECT_EQ(e.column, 2001);  // operands and operators alternate: item 1001 is at offset 2000
+  EXPECT_EQ(e.message, too_large);
+  e = error("true" + repeat(" and true", 20000));
+  EXPECT_EQ(e.message, too_large);
+  e = error("min(1" + repeat(", 1", 20000) + ")");
+  EXPECT_EQ(e.message, too_large);
+  e = error("meminfo.MemTotal" + repeat(" * 1 > 0 or meminfo.MemTotal", 5000) + " > 0");
+  EXPECT_EQ(e.message, too_large);
+}
+
+TEST_F(Fixture, WideExpressionsWithinTheLimitKeepLeftToRightMeaning) {
+  // 500 operands and 499 operators: 999 items.
+  auto e = Expr::parse("1" + repeat(" + 1", 499), scope);
+  ASSERT_TRUE(e.ok()) << e.error().to_string();
+  EXPECT_EQ(e->size(), 999);
+  EXPECT_EQ(e->evaluate(ctx).value, Value(500.0));
+  EXPECT_EQ(num("100" + repeat(" - 1", 499)), -399);
+  EXPECT_EQ(num("2 * 3 / 4 % 5 - 1 + 2"), 2.5);  // ((((2*3)/4)%5)-1)+2
+  EXPECT_EQ(num("100 / 10 / 5 * 3"), 6);
+  EXPECT_TRUE(truth(repeat("false or ", 400) + "true"));
+  EXPECT_FALSE(truth(repeat("true and ", 400) + "false"));
+  // Short circuit in a chain: the division by zero after the deciding operand is never seen.
+  EXPECT_TRUE(truth("false or false or true or 1 / 0 > 1 or psi.some.avg10 > 1"));
+  EXPECT_FALSE(truth("true and true and false and 1 / 0 > 1"));
+  // A missing operand before the deciding one still makes the chain missing.
+  auto v = eval("false or psi.some.avg10 > 1 or true");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.missing, "needs /proc/pressure/memory: missing");
+  v = eval("1 + 2 / (3 - 3) + 4");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.missing, "division by zero in '2 / (3 - 3) + 4'");
+  // Type errors in a chain still name the operand.
+  EXPECT_EQ(error("1 + 2 + thp.enabled").message,
+            "expected a number on the right of '+', got a string");
+  EXPECT_EQ(error("thp.enabled * 2 * 3").message,
+            "expected a number on the left of '*', got a string");
+  EXPECT_EQ(error("true and true and 3").column, 19);
+}
+
+// lets[a0] = meminfo.MemTotal, lets[ak] = "a(k-1) + a(k-1)": without memoisation, evaluating
+// a40 evaluates a0 2^40 times and this test never finishes (26 levels took 8 s).
+std::map<std::string, Expr> doubling_lets(const Scope& base, int levels) {
+  std::map<std::string, Expr> lets;
+  Scope s = base;
+  s.lets = &lets;
+  lets.emplace("a0", *Expr::parse("meminfo.MemTotal", s));
+  for (int k = 1; k <= levels; ++k) {
+    const std::string prev = "a" + std::to_string(k - 1);
+    auto e = Expr::parse(prev + " + " + prev, s);
+    EXPECT_TRUE(e.ok()) << e.error().to_string();
+    lets.emplace("a" + std::to_string(k), std::move(*e));
+  }
+  return lets;
+}
+
+TEST_F(Fixture, LetsAreEvaluatedOncePerEvaluation) {
+  const auto lets = doubling_lets(scope, 40);
+  Scope s = scope;
+  s.lets = &lets;
+  auto top = Expr::parse("a40 > 0 and a40 == a40", s);
+  ASSERT_TRUE(top.ok()) << top.error().to_string();
+  EXPECT_TRUE(std::get<bool>(*top->evaluate(ctx).value));
+  auto value = Expr::parse("a40", s);
+  ASSERT_TRUE(value.ok());
+  LetMemo memo;
+  const auto v = value->evaluate(ctx, memo);
+  ASSERT_TRUE(v.ok()) << v.missing;
+  EXPECT_EQ(std::get<double>(*v.value), std::ldexp(16.0 * (1ull << 30), 40));  // 2^74
+  EXPECT_EQ(memo.size(), 41u);  // a40 ... a0, each computed once
+  // A second expression against the same memo uses what is there.
+  const auto again = top->evaluate(ctx, memo);
+  EXPECT_EQ(again.value, Value(true));
+  EXPECT_EQ(memo.size(), 41u);
+}
+
+TEST_F(Fixture, LetDepthCountsWhereTheLetIsUsed) {
+  // A let name counts as its expression in parentheses: a0 is 1 level deep, a(k) = a(k-1) + 1
+  // is k+1 levels, so a63 is the deepest binding, and a64 would be 65.
+  std::map<std::string, Expr> lets;
+  Scope s = scope;
+  s.lets = &lets;
+  lets.emplace("a0", *Expr::parse("meminfo.MemTotal", s));
+  for (int k = 1; k <= 63; ++k) {
+    auto e = Expr::parse("a" + std::to_string(k - 1) + " + 1", s);
+    ASSERT_TRUE(e.ok()) << k << ": " << e.error().to_string();
+    EXPECT_EQ(e->depth(), k + 1);
+    lets.emplace("a" + std::to_string(k), std::move(*e));
+  }
+  EXPECT_EQ(lets.at("a63").evaluate(ctx).value, Value(16.0 * (1ull << 30) + 63));
+  auto e = Expr::parse("a63 + 1", s);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().column, 1);
+  EXPECT_EQ(e.error().message,
+            "expression nested too deeply: using 'a63' (64 levels) here makes 65 levels, more "
+            "than 64");
+  auto ok = Expr::parse("2 * a62", s);
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(ok->depth(), 64);
+  EXPECT_EQ(ok->evaluate(ctx).value, Value(2 * (16.0 * (1ull << 30) + 62)));
+  e = Expr::parse("2 * (a62)", s);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().column, 6);
+  EXPECT_EQ(e.error().message,
+            "expression nested too deeply: using 'a62' (63 levels) here makes 65 levels, more "
+            "than 64");
+}
+
+TEST_F(Fixture, MessagesFromInsideALetQuoteTheLetsText) {
+  std::map<std::string, Expr> lets;
+  Scope s = scope;
+  s.lets = &lets;
+  lets.emplace("per_swap", *Expr::parse("meminfo.MemTotal / meminfo.SwapTotal", s));
+  auto e = Expr::parse("1 + 2 + 3 + per_swap > 0", s);
+  ASSERT_TRUE(e.ok());
+  const auto v = e->evaluate(ctx);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.missing, "division by zero in 'meminfo.MemTotal / meminfo.SwapTotal'");
 }
 
 TEST(Values, FormatNumber) {

@@ -9,6 +9,7 @@
 
 #include "app/input.hpp"
 #include "collect/collector.hpp"
+#include "core/temp_dir.hpp"
 #include "json/sample_json.hpp"
 #include "test_support.hpp"
 
@@ -150,7 +151,8 @@ TEST_F(SnapshotTest, GarbageAndEmptyFilesAreRejected) {
   for (const char* name : {"garbage", "empty"}) {
     auto opened = open_root(path(name));
     ASSERT_FALSE(opened.ok()) << name;
-    EXPECT_NE(opened.error().to_string().find(name), std::string::npos) << opened.error().to_string();
+    EXPECT_NE(opened.error().to_string().find(name), std::string::npos)
+        << opened.error().to_string();
   }
 }
 
@@ -207,7 +209,8 @@ TEST_F(SnapshotTest, PlainTreeAndNonsenseRoots) {
 
 TEST(CollectCli, FixtureTreeReplaysAndReportsWhatIsMissing) {
   const auto tree = test::test_data() / "live-debian12";
-  if (!std::filesystem::exists(tree / "proc/meminfo")) GTEST_SKIP() << "no tests/data/live-debian12";
+  if (!std::filesystem::exists(tree / "proc/meminfo"))
+    GTEST_SKIP() << "no tests/data/live-debian12";
   auto r = test::run_command(test::vmtune_binary().string() + " --root " + tree.string() +
                              " collect --format json");
   ASSERT_EQ(r.exit_code, 0);
@@ -218,12 +221,12 @@ TEST(CollectCli, FixtureTreeReplaysAndReportsWhatIsMissing) {
 
 TEST(CollectCli, BadRootExitsWithInputErrorAndNamesIt) {
   const auto err = std::filesystem::temp_directory_path() / "vmtune-badroot.err";
-  auto r = test::run_command(test::vmtune_binary().string() +
-                                 " --root /nonexistent/vmtune collect",
+  auto r = test::run_command(test::vmtune_binary().string() + " --root /nonexistent/vmtune collect",
                              err.string());
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_NE(test::slurp(err).find("/nonexistent/vmtune"), std::string::npos);
-  auto u = test::run_command(test::vmtune_binary().string() + " collect --format yaml", "/dev/null");
+  auto u =
+      test::run_command(test::vmtune_binary().string() + " collect --format yaml", "/dev/null");
   EXPECT_EQ(u.exit_code, 3);
 }
 
