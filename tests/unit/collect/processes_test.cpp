@@ -152,7 +152,7 @@ TEST(Processes, CmdlineKeepsArgumentBoundaries) {
   // An empty argument in the middle survives; trailing NULs (terminator, padding) do not.
   EXPECT_EQ(parse_cmdline(std::string("a\0\0b\0\0", 6)), (Argv{"a", "", "b"}));
   // An argument with spaces stays one argument.
-  EXPECT_EQ(parse_cmdline(std::string("sh\0-c\0echo a b\0", 17)), (Argv{"sh", "-c", "echo a b"}));
+  EXPECT_EQ(parse_cmdline(std::string("sh\0-c\0echo a b\0", 15)), (Argv{"sh", "-c", "echo a b"}));
   // setproctitle: no terminating NUL, the title is one argument.
   EXPECT_EQ(parse_cmdline("postgres: checkpointer "), Argv{"postgres: checkpointer "});
   // Bytes are kept as they are; escaping is the renderers' job.
