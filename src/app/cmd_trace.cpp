@@ -11,6 +11,7 @@
 #include "collect/bpf/trace_session.hpp"
 #include "core/escape.hpp"
 #include "json/sample_json.hpp"
+#include "ui/report/trace_text.hpp"
 
 namespace vmtune::app {
 namespace {
@@ -98,7 +99,7 @@ void add_trace_command(CLI::App& app, CommandTable& table) {
     bool any = false;
     for (const auto& p : stats.probes) any = any || p.attached;
     const std::string text = args->format == "json" ? json::dump(json::bpf_to_json(stats), 2) + "\n"
-                                                    : render_trace_text(stats);
+                                                    : ui::report::render_trace_text(stats);
     const int rc = write_output(args->output, text);
     if (rc != kExitOk) return rc;
     if (!any) {

@@ -100,7 +100,7 @@ CLI::Option* add_output_option(CLI::App* sub, std::string& target) {
             auto ok = core::check_output_target(value);
             return ok ? std::string() : core::escape_text(ok.error().message);
           },
-          "FILE"));
+          ""));
 }
 
 bool stdout_wants_color() {

@@ -29,9 +29,4 @@ struct TraceRequest {
 void attach_trace_to_sample(Context& ctx, const Input& input, model::Sample& sample,
                             const TraceRequest& request);
 
-/// Text report of a trace (`vmtune trace`, and the audit's trace section): probe status with
-/// reasons, histograms, top stalled processes, slow stalls, OOM kills and fault counts.
-/// Untrusted text (comm, cgroup paths) is escaped.
-std::string render_trace_text(const model::BpfStats& stats);
-
 }  // namespace vmtune::app

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "collect/source_util.hpp"
 
+#include <algorithm>
+
 namespace vmtune::collect {
 
 model::SourceState state_from(core::ErrorKind kind) noexcept {
@@ -38,10 +40,24 @@ void note_unavailable(model::Sample& sample, const std::string& source, const co
       sample, model::Unavailable{source, error.path, error.line, error.field, std::move(reason)});
 }
 
+void note_unavailable_all(model::Sample& sample, const std::string& source,
+                          const std::vector<core::Error>& errors) {
+  const std::size_t shown = std::min(errors.size(), kMaxUnavailablePerSource);
+  for (std::size_t i = 0; i < shown; ++i) note_unavailable(sample, source, errors[i]);
+  if (errors.size() > shown) {
+    add_unavailable(sample, model::Unavailable{source, errors[shown].path, 0, "",
+                                               "and " + std::to_string(errors.size() - shown) +
+                                                   " more problems like the above"});
+  }
+}
+
 void add_unavailable(model::Sample& sample, model::Unavailable entry) {
-  // Linear, newest first: duplicates come from the same collector, close together, and a
-  // sample holds at most a few thousand entries (one per unreadable process file).
-  for (auto it = sample.unavailable.rbegin(); it != sample.unavailable.rend(); ++it) {
+  // Newest first, and only the last few: duplicates come from the same collector, close
+  // together, and a sample may hold thousands of entries (one per unreadable process file).
+  constexpr std::size_t kWindow = 64;
+  std::size_t looked = 0;
+  for (auto it = sample.unavailable.rbegin(); it != sample.unavailable.rend() && looked < kWindow;
+       ++it, ++looked) {
     if (it->line == entry.line && it->path == entry.path && it->field == entry.field &&
         it->source == entry.source && it->reason == entry.reason) {
       return;

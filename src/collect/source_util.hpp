@@ -24,6 +24,12 @@ void add_unavailable(model::Sample& sample, model::Unavailable entry);
 /// Marks a source as not read, with the error as its reason, and records it. Problems found
 /// on single lines before the whole file was given up (`bad`) are recorded too, so the report
 /// names the damaged field and not only "no valid line".
+/// note_unavailable for each error, at most kMaxUnavailablePerSource of them; the rest are
+/// counted in one entry (a damaged file must not cost more to report than to read).
+inline constexpr std::size_t kMaxUnavailablePerSource = 50;
+void note_unavailable_all(model::Sample& sample, const std::string& source,
+                          const std::vector<core::Error>& errors);
+
 template <typename T>
 void fail_source(model::Sample& sample, model::Source<T>& src, const std::string& source,
                  const core::Error& error, const std::vector<core::Error>& bad = {}) {
@@ -31,7 +37,7 @@ void fail_source(model::Sample& sample, model::Source<T>& src, const std::string
   src.value.reset();
   src.reason = error.to_string();
   note_unavailable(sample, source, error);
-  for (const auto& e : bad) note_unavailable(sample, source, e);
+  note_unavailable_all(sample, source, bad);
 }
 
 /// Stores a value; parse problems on single lines (`bad`) are recorded but keep the value.
@@ -41,7 +47,7 @@ void set_source(model::Sample& sample, model::Source<T>& src, const std::string&
   src.value = std::move(value);
   src.state = model::SourceState::ok;
   src.reason.clear();
-  for (const auto& e : bad) note_unavailable(sample, source, e);
+  note_unavailable_all(sample, source, bad);
   if (!bad.empty()) src.reason = bad.front().to_string();
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <unordered_set>
 
 namespace vmtune::core {
 
@@ -147,9 +148,10 @@ const char* unit_format(KbUnit unit) noexcept {
 std::vector<KeyValue> parse_kv(std::string_view text, const std::string& logical_path,
                                std::vector<Error>* bad, bool quiet, KbUnitOf unit_of) {
   std::vector<KeyValue> out;
-  std::vector<std::string> damaged;  // keys with a bad line: left out at the end
+  std::unordered_set<std::string> damaged;  // keys with a bad line: left out at the end
+  ErrorSink errors(bad, logical_path);
   const auto report = [&](Error e) {
-    if (bad != nullptr && !quiet) bad->push_back(std::move(e));
+    if (!quiet) errors.push(std::move(e));
   };
   for (const auto& line : split_lines(text)) {
     if (trim(line.text).empty()) continue;
@@ -164,7 +166,7 @@ std::vector<KeyValue> parse_kv(std::string_view text, const std::string& logical
     const auto parts = split_ws(line.text.substr(colon + 1));
     const auto fail = [&](std::string_view problem) {
       report(field_error(logical_path, line.number, key, format, problem));
-      damaged.push_back(key);
+      damaged.insert(key);
     };
     if (parts.empty()) {
       fail("empty");
@@ -197,11 +199,9 @@ std::vector<KeyValue> parse_kv(std::string_view text, const std::string& logical
     if (kb) {
       if (v > std::numeric_limits<std::uint64_t>::max() / 1024) {
         // Reported even when quiet: an overflow is never a field of another type.
-        if (bad != nullptr) {
-          bad->push_back(field_error(logical_path, line.number, key, format,
-                                     "out of range (overflows 64 bits in bytes)"));
-        }
-        damaged.push_back(key);
+        errors.push(field_error(logical_path, line.number, key, format,
+                                "out of range (overflows 64 bits in bytes)"));
+        damaged.insert(key);
         continue;
       }
       v *= 1024;
@@ -209,9 +209,7 @@ std::vector<KeyValue> parse_kv(std::string_view text, const std::string& logical
     out.push_back(KeyValue{std::move(key), v, kb, line.number});
   }
   if (!damaged.empty()) {
-    std::erase_if(out, [&](const KeyValue& kv) {
-      return std::find(damaged.begin(), damaged.end(), kv.key) != damaged.end();
-    });
+    std::erase_if(out, [&](const KeyValue& kv) { return damaged.count(kv.key) != 0; });
   }
   return out;
 }
@@ -231,7 +229,8 @@ std::vector<KeyValue> parse_kv_units(std::string_view text, const std::string& l
 std::vector<std::pair<std::string, std::uint64_t>> parse_key_space_u64(
     std::string_view text, const std::string& logical_path, std::vector<Error>* bad) {
   std::vector<std::pair<std::string, std::uint64_t>> out;
-  std::vector<std::string> damaged;
+  std::unordered_set<std::string> damaged;
+  ErrorSink errors(bad, logical_path);
   for (const auto& line : split_lines(text)) {
     const auto parts = split_ws(line.text);
     if (parts.empty()) continue;
@@ -241,19 +240,15 @@ std::vector<std::pair<std::string, std::uint64_t>> parse_key_space_u64(
     if (parts.size() == 2) v = parse_u64(parts[1], &why);
     if (parts.size() > 2) why = NumberProblem::trailing_characters;
     if (!v) {
-      if (bad != nullptr) {
-        bad->push_back(field_error(logical_path, line.number, key, "\"<name> <unsigned integer>\"",
-                                   parts.size() == 1 ? "the value is missing" : to_string(why)));
-      }
-      damaged.push_back(std::move(key));
+      errors.push(field_error(logical_path, line.number, key, "\"<name> <unsigned integer>\"",
+                              parts.size() == 1 ? "the value is missing" : to_string(why)));
+      damaged.insert(std::move(key));
       continue;
     }
     out.emplace_back(std::move(key), *v);
   }
   if (!damaged.empty()) {
-    std::erase_if(out, [&](const auto& kv) {
-      return std::find(damaged.begin(), damaged.end(), kv.first) != damaged.end();
-    });
+    std::erase_if(out, [&](const auto& kv) { return damaged.count(kv.first) != 0; });
   }
   return out;
 }

@@ -97,4 +97,39 @@ std::vector<std::pair<std::string, std::uint64_t>> parse_key_space_u64(
 /// THP-style selection: "always [madvise] never" -> "madvise". Empty when no bracket.
 std::string bracketed_choice(std::string_view text);
 
+// At most this many damaged lines of one file are reported one by one; the rest are counted
+// in one entry. A damaged file can have millions of lines: its errors must not cost more than
+// the file.
+inline constexpr std::size_t kMaxErrorsPerFile = 20;
+
+/// Collects the errors of one file into `out`, keeping the first kMaxErrorsPerFile and counting
+/// the rest in one closing entry ("and N more damaged lines").
+class ErrorSink {
+ public:
+  ErrorSink(std::vector<Error>* out, const std::string& path) : out_(out), path_(path) {}
+  ErrorSink(const ErrorSink&) = delete;
+  ErrorSink& operator=(const ErrorSink&) = delete;
+  ~ErrorSink() {
+    if (out_ != nullptr && dropped_ > 0) {
+      out_->push_back(make_error(ErrorKind::parse_error, path_,
+                                 "and " + std::to_string(dropped_) + " more damaged lines"));
+    }
+  }
+  void push(Error e) {
+    if (out_ == nullptr) return;
+    if (kept_ < kMaxErrorsPerFile) {
+      ++kept_;
+      out_->push_back(std::move(e));
+    } else {
+      ++dropped_;
+    }
+  }
+
+ private:
+  std::vector<Error>* out_;
+  const std::string& path_;
+  std::size_t kept_ = 0;
+  std::size_t dropped_ = 0;
+};
+
 }  // namespace vmtune::core

@@ -72,6 +72,16 @@ Result<std::vector<std::string>> read_dir_fd(UniqueFd fd, const std::string& log
   return names;
 }
 
+// ENOTDIR from an O_NOFOLLOW walk is a symlink where a directory was expected: say "refused".
+Error walk_error(int err, int dirfd, const std::string& part, const std::string& logical) {
+  struct stat st {};
+  if (err == ENOTDIR && ::fstatat(dirfd, part.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISLNK(st.st_mode)) {
+    err = ELOOP;
+  }
+  return errno_error(err, logical);
+}
+
 Result<UniqueFd> walk_beneath(int root_fd, std::string_view rel, int flags,
                               const std::string& logical) {
   UniqueFd cur(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
@@ -93,14 +103,21 @@ Result<UniqueFd> walk_beneath(int root_fd, std::string_view rel, int flags,
     return fd;
   }
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    UniqueFd next(::openat(cur.get(), std::string(parts[i]).c_str(),
-                           O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!next.valid()) return errno_error(errno, logical);
+    const std::string part(parts[i]);
+    UniqueFd next(::openat(cur.get(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next.valid()) return walk_error(errno, cur.get(), part, logical);
     cur = std::move(next);
   }
-  UniqueFd fd(
-      ::openat(cur.get(), std::string(parts.back()).c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) return errno_error(errno, logical);
+  const std::string last(parts.back());
+  // O_PATH | O_NOFOLLOW would open a final link itself: refuse it explicitly instead.
+  if ((flags & O_PATH) != 0) {
+    struct stat st {};
+    if (::fstatat(cur.get(), last.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+      return errno_error(ELOOP, logical);
+    }
+  }
+  UniqueFd fd(::openat(cur.get(), last.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return walk_error(errno, cur.get(), last, logical);
   return fd;
 }
 
@@ -179,6 +196,18 @@ RootFs RootFs::under(const std::filesystem::path& dir) {
   fs.etc_ = dir / "etc";
   fs.root_ = dir;
   fs.anchor_ = dir;
+  UniqueFd fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (fd.valid()) fs.anchor_fd_ = std::make_shared<const UniqueFd>(std::move(fd));
+  return fs;
+}
+
+Result<RootFs> RootFs::subtree(std::string_view sub) const {
+  const std::string name = "/" + std::string(strip_slash(sub));
+  if (!anchor_fd_) return make_error(ErrorKind::missing, anchor_.string(), std::strerror(ENOENT));
+  auto fd = open_beneath(anchor_fd_->get(), sub, O_PATH | O_DIRECTORY, name);
+  if (!fd) return std::move(fd).error();
+  RootFs fs = under(anchor_ / std::string(strip_slash(sub)));
+  fs.anchor_fd_ = std::make_shared<const UniqueFd>(std::move(*fd));
   return fs;
 }
 
@@ -278,10 +307,33 @@ Result<UniqueFd> RootFs::open_path(Tree tree, std::string_view rel, int flags) c
     if (!root_fd.valid()) return errno_error(errno, name);
     return open_beneath(root_fd.get(), rel, flags, name);
   }
+  // logical() is "/proc/<rel>", "/etc/<rel>" or "/<rel>": the same path inside DIR.
+  if (anchor_fd_) return open_beneath(anchor_fd_->get(), name, flags, name);
+  // DIR did not exist when the tree was made: open it now.
   UniqueFd anchor_fd(::open(anchor_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!anchor_fd.valid()) return errno_error(errno, name);
-  // logical() is "/proc/<rel>", "/etc/<rel>" or "/<rel>": the same path inside DIR.
   return open_beneath(anchor_fd.get(), name, flags, name);
+}
+
+Result<UniqueFd> RootFs::open_regular_file(Tree tree, std::string_view rel,
+                                           const OpenPolicy& policy) const {
+  const std::string name = logical(tree, rel);
+  if (is_live(tree)) {
+    auto fd = open_path(tree, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (!fd) return fd;
+    return check_regular(std::move(*fd), name, policy);
+  }
+  // A captured tree may hold device nodes (root unpacking a user's tarball recreates them), and
+  // opening one runs its driver's open() even with O_NONBLOCK: look first (O_PATH opens
+  // nothing), then open only a regular file, through the descriptor already checked.
+  auto path_fd = open_path(tree, rel, O_PATH);
+  if (!path_fd) return path_fd;
+  auto checked = check_regular(std::move(*path_fd), name, policy);
+  if (!checked) return checked;
+  const std::string self = std::string(kLiveProc) + "/self/fd/" + std::to_string(checked->get());
+  UniqueFd fd(::open(self.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error(errno, name);
+  return fd;
 }
 
 void RootFs::record_failure(const std::string& logical, const Error& e) const {
@@ -314,8 +366,7 @@ Result<std::string> RootFs::read_text(Tree tree, std::string_view rel,
   }
   OpenPolicy policy;
   policy.max_bytes = max_bytes;
-  auto fd = open_path(tree, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-  if (fd) fd = check_regular(std::move(*fd), name, policy);
+  auto fd = open_regular_file(tree, rel, policy);
   auto text =
       fd ? read_all(fd->get(), name, max_bytes) : Result<std::string>(std::move(fd).error());
   if (!text) {
@@ -334,17 +385,21 @@ Result<ProcessDir> RootFs::open_process_dir(int pid, std::string_view link) cons
   if (!is_live(Tree::proc)) {
     return make_error(ErrorKind::unsupported, out.logical, "only on the live machine");
   }
-  auto status = read_text(Tree::proc, spid + "/status", 1u << 20);
+  // One descriptor of /proc/PID for both the owner and the link: were the PID reused in
+  // between, the old process's directory answers ESRCH instead of another process's.
+  UniqueFd pid_dir(::open(real(Tree::proc, spid).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!pid_dir.valid()) return errno_error(errno, logical(Tree::proc, spid));
+  const std::string status_name = logical(Tree::proc, spid + "/status");
+  auto status_fd = open_regular_at(pid_dir.get(), "status", status_name);
+  if (!status_fd) return std::move(status_fd).error();
+  auto status = read_all(status_fd->get(), status_name, 1u << 20);
   if (!status) return std::move(status).error();
   const auto uid = parse_status_uid(*status);
-  if (!uid) {
-    return make_error(ErrorKind::parse_error, logical(Tree::proc, spid + "/status"), "no real uid",
-                      0, "Uid");
-  }
+  if (!uid) return make_error(ErrorKind::parse_error, status_name, "no real uid", 0, "Uid");
   out.uid = *uid;
   // The magic link is the process's own directory: following it is the point.
-  out.fd = UniqueFd(
-      ::open(real(Tree::proc, rel).c_str(), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC));
+  out.fd = UniqueFd(::openat(pid_dir.get(), std::string(strip_slash(link)).c_str(),
+                             O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC));
   if (!out.fd.valid()) return errno_error(errno, out.logical);
   return out;
 }

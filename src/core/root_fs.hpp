@@ -58,7 +58,8 @@ struct MemTree {
 
 enum class FileType { regular, directory, other };
 
-/// What stat() tells about a path in a tree (not following a final symlink in a captured tree).
+/// What stat() tells about a path in a tree (links inside a captured tree are followed within
+/// it, as reads follow them).
 struct FileInfo {
   FileType type = FileType::other;
   unsigned mode = 0;  ///< permission bits (07777)
@@ -77,6 +78,9 @@ class RootFs {
   RootFs();
   /// A captured tree: DIR/proc, DIR/sys, DIR/etc (and DIR for Tree::root).
   static RootFs under(const std::filesystem::path& dir);
+  /// A captured tree in a subdirectory of this one's DIR (an unpacked snapshot's "s0"), opened
+  /// inside DIR: a link there ("s0 -> /") resolves inside DIR, never to the host.
+  Result<RootFs> subtree(std::string_view sub) const;
   /// A reading held in memory (from a snapshot archive); every tree reads from `tree`.
   static RootFs in_memory(std::shared_ptr<const MemTree> tree);
 
@@ -95,7 +99,7 @@ class RootFs {
   /// device, socket or directory is refused without blocking; files larger than max_bytes are
   /// an io_error naming the limit.
   Result<std::string> read_text(Tree tree, std::string_view rel,
-                                std::size_t max_bytes = 64u << 20) const;
+                                std::size_t max_bytes = 16u << 20) const;
   /// Reads `name` inside the directory a process's magic link points at (pid 1234, link "cwd":
   /// postmaster.pid). On the live machine the link is followed (it is the process's own
   /// directory) but `name` is opened without following links, without blocking, and must be a
@@ -130,6 +134,8 @@ class RootFs {
 
  private:
   Result<UniqueFd> open_path(Tree tree, std::string_view rel, int flags) const;
+  Result<UniqueFd> open_regular_file(Tree tree, std::string_view rel,
+                                     const OpenPolicy& policy) const;
   void record_failure(const std::string& logical, const Error& e) const;
 
   std::filesystem::path proc_;
@@ -139,6 +145,8 @@ class RootFs {
   /// Under --root DIR every tree resolves inside DIR itself (so a link to /etc/x in DIR/proc is
   /// DIR/etc/x); a tree pointed elsewhere by set_root resolves inside its own directory.
   std::filesystem::path anchor_;
+  /// DIR opened once, so a component of DIR's path swapped for a link later changes nothing.
+  std::shared_ptr<const UniqueFd> anchor_fd_;
   std::set<Tree> own_anchor_;           ///< trees set by set_root after under()
   std::shared_ptr<const MemTree> mem_;  ///< set: every tree without a directory reads from it
   std::set<Tree> dir_trees_;            ///< trees pointed at a directory despite mem_

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "present/format.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdio>
 
@@ -8,11 +10,7 @@
 
 namespace vmtune::present {
 
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
+std::string fixed(double v, int decimals) { return fmt::format("{:.{}f}", v, decimals); }
 
 std::string bytes(std::uint64_t n) {
   static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "rules/context.hpp"
 
+#include <fmt/format.h>
+#include <fmt/printf.h>
+
 #include <algorithm>
-#include <cstdio>
 #include <limits>
 
 namespace vmtune::rules {
@@ -35,9 +37,7 @@ std::string human_bytes(std::uint64_t b) {
     v /= 1024;
     ++u;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
+  return u == 0 ? fmt::format("{:.0f} {}", v, units[u]) : fmt::format("{:.1f} {}", v, units[u]);
 }
 
 Evidence number_evidence(std::string name, std::string expr, double v, std::string unit) {
@@ -45,9 +45,7 @@ Evidence number_evidence(std::string name, std::string expr, double v, std::stri
   e.name = std::move(name);
   e.expression = std::move(expr);
   e.number = v;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  e.text = buf;
+  e.text = fmt::sprintf("%.17g", v);
   e.unit = std::move(unit);
   return e;
 }
@@ -150,8 +148,8 @@ void apply_context(Evaluation& eval, const AuditContext& ctx, const model::Snaps
   if (g == nullptr) return;
   const std::uint64_t max = *ctx.memory_max;
   std::vector<Evidence> ev;
-  ev.push_back(number_evidence("memory_max", "cgroup memory.max", static_cast<double>(max),
-                               "bytes"));
+  ev.push_back(
+      number_evidence("memory_max", "cgroup memory.max", static_cast<double>(max), "bytes"));
   bool pressure = false;
   bool oom = false;
   if (g->current) {
@@ -177,8 +175,9 @@ void apply_context(Evaluation& eval, const AuditContext& ctx, const model::Snaps
   if (!pressure) return;
   Finding f;
   f.rule_id = "CTX-CGROUP-HIGH";
-  f.title = "Memory-limited cgroup has no memory.high: the kernel can only reclaim hard at "
-            "memory.max or OOM-kill";
+  f.title =
+      "Memory-limited cgroup has no memory.high: the kernel can only reclaim hard at "
+      "memory.max or OOM-kill";
   f.severity = oom ? Severity::warning : Severity::info;
   f.evidence = std::move(ev);
   f.rationale =

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "rules/expr.hpp"
 
+#include <fmt/format.h>
+#include <fmt/printf.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
 #include <memory>
@@ -33,23 +35,12 @@ const char* to_string(Type t) noexcept {
 std::string format_number(double x) {
   if (std::isnan(x)) return "nan";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  char buf[64];
-  if (std::fabs(x) < 9.0e15 && x == std::floor(x)) {
-    std::snprintf(buf, sizeof buf, "%.0f", x);
-    return buf;
-  }
-  if (std::fabs(x) >= 1e15) {
-    std::snprintf(buf, sizeof buf, "%.6g", x);
-    return buf;
-  }
-  std::snprintf(buf, sizeof buf, "%.4f", x);
-  std::string s = buf;
+  if (std::fabs(x) < 9.0e15 && x == std::floor(x)) return fmt::sprintf("%.0f", x);
+  if (std::fabs(x) >= 1e15) return fmt::sprintf("%.6g", x);
+  std::string s = fmt::sprintf("%.4f", x);
   while (!s.empty() && s.back() == '0') s.pop_back();
   if (!s.empty() && s.back() == '.') s.pop_back();
-  if (s == "0" || s == "-0") {  // very small: keep significant digits
-    std::snprintf(buf, sizeof buf, "%.3g", x);
-    return buf;
-  }
+  if (s == "0" || s == "-0") return fmt::sprintf("%.3g", x);  // very small: significant digits
   return s;
 }
 
@@ -198,9 +189,7 @@ class Lexer {
     if (c == '=') return fail(pos_, "expected '==' for comparison, got '='");
     std::string shown(1, c);
     if (!std::isprint(static_cast<unsigned char>(c))) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-      shown = buf;
+      shown = fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
     }
     return fail(pos_, "unexpected character '" + shown + "'");
   }

@@ -7,9 +7,11 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
+#include <tuple>
 
 namespace vmtune::snapshot {
 namespace {
@@ -79,11 +81,24 @@ core::Status add_entry(archive* a, const std::string& name, bool is_dir, std::st
 }
 
 // Rejects absolute paths and ".." components in archive members (a snapshot is untrusted input).
+// Longest member name and deepest path a snapshot holds (/proc/PID/... and cgroup paths are far
+// shallower): a name is also a cost, as every ancestor becomes a directory of the tree.
+constexpr std::size_t kMaxMemberName = 4096;
+constexpr std::size_t kMaxMemberDepth = 64;
+// `vmtune snapshot` writes two readings; a handful more is a window someone stitched together.
+constexpr std::size_t kMaxSamples = 16;
+
 bool safe_member(const std::string& name) {
-  if (name.empty() || name.front() == '/') return false;
-  std::filesystem::path p(name);
-  for (const auto& part : p) {
+  if (name.empty() || name.front() == '/' || name.size() > kMaxMemberName) return false;
+  std::size_t depth = 0;
+  std::string_view rest = name;
+  while (!rest.empty()) {
+    const auto slash = rest.find('/');
+    const auto part = rest.substr(0, slash);
     if (part == "..") return false;
+    if (!part.empty() && ++depth > kMaxMemberDepth) return false;
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
   }
   return true;
 }
@@ -107,12 +122,13 @@ core::Result<ArchiveContent> read_archive(const std::filesystem::path& file,
   auto fd = core::open_regular(file, where, core::OpenPolicy{true, std::nullopt, ~std::size_t{0}});
   if (!fd) return std::move(fd).error();
   ArchiveReader r;
-  archive_read_support_filter_all(r.a);
+  // gzip only (what the writer produces): some other filters run external programs.
+  archive_read_support_filter_gzip(r.a);
   archive_read_support_format_tar(r.a);
   archive_read_support_format_gnutar(r.a);
   if (archive_read_open_fd(r.a, fd->get(), 65536) != ARCHIVE_OK) {
     return make_error(ErrorKind::parse_error, where,
-                      std::string("not a vmtune snapshot archive: ") + archive_error_string(r.a));
+                      "not a vmtune snapshot archive: " + archive_why(r.a));
   }
   ArchiveContent out;
   archive_entry* e = nullptr;
@@ -130,6 +146,11 @@ core::Result<ArchiveContent> read_archive(const std::filesystem::path& file,
     if (!safe_member(name)) {
       return make_error(ErrorKind::parse_error, where,
                         "archive member with an unsafe path: " + name);
+    }
+    total += name.size();  // every name is kept (and its directories): it costs too
+    if (total > limits.max_total_bytes) {
+      return make_error(ErrorKind::parse_error, where,
+                        "refused: archive expands beyond " + limit_text(limits.max_total_bytes));
     }
     const auto type = archive_entry_filetype(e);
     if (type != AE_IFDIR && type != AE_IFREG) continue;  // links and devices are ignored
@@ -159,9 +180,8 @@ core::Result<ArchiveContent> read_archive(const std::filesystem::path& file,
         content.append(buf, static_cast<std::size_t>(n));
       }
       if (n < 0) {
-        return make_error(
-            ErrorKind::parse_error, where,
-            "truncated or corrupt archive at " + name + ": " + archive_error_string(r.a));
+        return make_error(ErrorKind::parse_error, where,
+                          "truncated or corrupt archive at " + name + ": " + archive_why(r.a));
       }
     }
     if (name == "meta.json" && !is_dir) {
@@ -182,7 +202,7 @@ core::Result<ArchiveContent> read_archive(const std::filesystem::path& file,
   }
   if (rc != ARCHIVE_EOF) {
     return make_error(ErrorKind::parse_error, where,
-                      std::string("truncated or corrupt archive: ") + archive_error_string(r.a));
+                      "truncated or corrupt archive: " + archive_why(r.a));
   }
   if (!out.meta) {
     return make_error(ErrorKind::parse_error, where, "not a vmtune snapshot: no meta.json");
@@ -191,6 +211,27 @@ core::Result<ArchiveContent> read_archive(const std::filesystem::path& file,
 }
 
 bool finite_number(const json::Json& j) { return j.is_number() && std::isfinite(j.get<double>()); }
+
+// An integer JSON number within [lo, hi] (a float or an out-of-range value would be undefined
+// behaviour when converted): the error names the field.
+core::Status check_integer(const json::Json& obj, const char* key, std::int64_t lo, std::int64_t hi,
+                           const std::string& meta_name, const std::string& field) {
+  if (!obj.contains(key)) return core::ok_status();
+  const auto& v = obj[key];
+  bool in_range = false;  // hi >= 0 in every use
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    in_range =
+        u <= static_cast<std::uint64_t>(hi) && (lo <= 0 || u >= static_cast<std::uint64_t>(lo));
+  } else if (v.is_number_integer()) {
+    const auto i = v.get<std::int64_t>();
+    in_range = i >= lo && i <= hi;
+  }
+  if (in_range) return core::ok_status();
+  return make_error(ErrorKind::parse_error, meta_name,
+                    "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi),
+                    0, field);
+}
 
 // Parses meta.json; `tree_for(dir)` gives the RootFs of a sample directory ("s0").
 template <typename TreeFor>
@@ -205,21 +246,50 @@ core::Result<Opened> parse_meta(const std::string& text, const std::string& meta
                             std::to_string(kFormatVersion) + ")",
                         0, "format");
     }
-    if (meta.contains("host")) opened.host = json::host_from_json(meta["host"]);
+    if (meta.contains("host")) {
+      const auto& h = meta["host"];
+      if (!h.is_object()) {
+        return make_error(ErrorKind::parse_error, meta_name, "expected an object", 0, "host");
+      }
+      constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+      for (const auto& [key, lo, hi] :
+           {std::tuple<const char*, std::int64_t, std::int64_t>{"page_size", 0, kMax},
+            {"cpus", 0, 0xffffffff},
+            {"clk_tck", 0, 0xffffffff},
+            {"time_unix_ms", std::numeric_limits<std::int64_t>::min(), kMax}}) {
+        if (auto ok = check_integer(h, key, lo, hi, meta_name, std::string("host.") + key); !ok) {
+          return std::move(ok).error();
+        }
+      }
+      opened.host = json::host_from_json(h);
+    }
     if (!meta.contains("samples") || !meta["samples"].is_array()) {
       return make_error(ErrorKind::parse_error, meta_name, "expected an array", 0, "samples");
     }
+    if (meta["samples"].size() > kMaxSamples) {
+      return make_error(ErrorKind::parse_error, meta_name,
+                        "more than " + std::to_string(kMaxSamples) + " readings", 0, "samples");
+    }
+    std::set<std::string> seen;
     for (const auto& s : meta["samples"]) {
       const std::string sub = s.at("dir").get<std::string>();
-      if (!safe_member(sub) || sub.find('/') != std::string::npos) {
+      if (!safe_member(sub) || sub.find('/') != std::string::npos || sub == ".") {
         return make_error(ErrorKind::parse_error, meta_name, "unsafe sample directory " + sub, 0,
                           "samples.dir");
       }
-      for (const char* key : {"monotonic_s", "time_unix_ms"}) {
-        if (s.contains(key) && !finite_number(s[key])) {
-          return make_error(ErrorKind::parse_error, meta_name, "expected a finite number", 0,
-                            std::string("samples.") + key);
-        }
+      if (!seen.insert(sub).second) {
+        return make_error(ErrorKind::parse_error, meta_name, "reading " + sub + " listed twice", 0,
+                          "samples.dir");
+      }
+      if (auto ok = check_integer(s, "time_unix_ms", std::numeric_limits<std::int64_t>::min(),
+                                  std::numeric_limits<std::int64_t>::max(), meta_name,
+                                  "samples.time_unix_ms");
+          !ok) {
+        return std::move(ok).error();
+      }
+      if (s.contains("monotonic_s") && !finite_number(s["monotonic_s"])) {
+        return make_error(ErrorKind::parse_error, meta_name, "expected a finite number", 0,
+                          "samples.monotonic_s");
       }
       auto tree = tree_for(sub);
       if (!tree) return std::move(tree).error();
@@ -379,9 +449,8 @@ core::Status validate_meta(const Opened& opened) {
 
 core::Result<Opened> open_root(const std::filesystem::path& root, const ArchiveLimits& limits) {
   struct stat st {};
-  if (root.empty() || ::stat(root.c_str(), &st) != 0) {
-    return make_error(ErrorKind::missing, root.string(), "--root: no such file or directory");
-  }
+  if (root.empty()) return make_error(ErrorKind::invalid_argument, "''", "--root: empty path");
+  if (::stat(root.c_str(), &st) != 0) return core::errno_error(errno, root.string(), "--root");
   if (S_ISREG(st.st_mode)) {
     auto content = read_archive(root, limits);
     if (!content) return std::move(content).error();
@@ -411,9 +480,7 @@ core::Result<Opened> open_root(const std::filesystem::path& root, const ArchiveL
       return e;
     }
     return parse_meta(*text, (root / "meta.json").string(),
-                      [&](const std::string& sub) -> core::Result<core::RootFs> {
-                        return core::RootFs::under(root / sub);
-                      });
+                      [&](const std::string& sub) { return tree.subtree(sub); });
   }
   if (!tree.exists(core::Tree::proc, "") && !tree.exists(core::Tree::sys, "")) {
     return make_error(ErrorKind::invalid_argument, root.string(),

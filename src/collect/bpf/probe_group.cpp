@@ -24,10 +24,15 @@ std::mutex g_log_mutex;
 std::string g_last_log;
 
 int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
-  char buf[1024];
-  std::vsnprintf(buf, sizeof buf, fmt, args);
+  // libbpf hands a va_list: size the message first (a copy of the list for each pass).
+  va_list copy;
+  va_copy(copy, args);
+  const int n = std::vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  std::string buf(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(buf.data(), buf.size() + 1, fmt, args);
   const char* debug = std::getenv("VMTUNE_BPF_DEBUG");
-  if (debug != nullptr && *debug != '\0' && *debug != '0') std::fputs(buf, stderr);
+  if (debug != nullptr && *debug != '\0' && *debug != '0') std::fputs(buf.c_str(), stderr);
   if (level != LIBBPF_DEBUG) {
     std::lock_guard<std::mutex> lock(g_log_mutex);
     g_last_log = buf;
@@ -63,10 +68,13 @@ std::string load_failure_reason(int err, const BpfSupport& support, const std::s
   if (err == EPERM || err == EACCES) {
     if (!support.privileged) return support.privilege_reason();
     if (!support.lockdown.empty() && support.lockdown != "none") {
-      return "the kernel refused to load the " + group + " programs (EPERM) although vmtune is "
-             "privileged: kernel lockdown is \"" + support.lockdown + "\"";
+      return "the kernel refused to load the " + group +
+             " programs (EPERM) although vmtune is "
+             "privileged: kernel lockdown is \"" +
+             support.lockdown + "\"";
     }
-    return "the kernel refused to load the " + group + " programs (EPERM) although vmtune is "
+    return "the kernel refused to load the " + group +
+           " programs (EPERM) although vmtune is "
            "privileged: a security module (LSM) policy may forbid BPF";
   }
   std::string r = "loading the " + group + " programs failed: " + std::strerror(err);
@@ -102,8 +110,8 @@ TracefsAccess::~TracefsAccess() {
 bool TracefsAccess::ensure(std::string* why) {
   if (!tried_) {
     tried_ = true;
-    const auto mount_hint = "mount it with: mount -t tracefs nodev " +
-                            fs_.logical(core::Tree::sys, "kernel/tracing");
+    const auto mount_hint =
+        "mount it with: mount -t tracefs nodev " + fs_.logical(core::Tree::sys, "kernel/tracing");
     if (fs_.is_dir(core::Tree::sys, "kernel/tracing/events")) {
       ok_ = true;
     } else if (!support_.root) {

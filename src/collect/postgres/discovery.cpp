@@ -17,6 +17,8 @@ namespace {
 constexpr const char* kSource = "postgres";
 // postmaster.pid is eight short lines; anything larger is not PostgreSQL's.
 constexpr std::size_t kMaxPostmasterPid = 64u << 10;
+// The postmaster's smaps: about 1 KiB per mapping; 64 MiB is some 60,000 mappings.
+constexpr std::size_t kMaxSmaps = 64u << 20;
 
 core::Error parse_err(const std::string& path, std::string msg, int line = 0,
                       std::string field = {}) {
@@ -247,10 +249,10 @@ std::vector<model::PgInstance> discover_instances(const core::RootFs& fs, model:
     // The main shared segment, from the postmaster's smaps.
     const std::string smaps_rel = spid + "/smaps";
     inst.segment_backing = "unknown";
-    if (auto text = fs.read_text(core::Tree::proc, smaps_rel)) {
+    if (auto text = fs.read_text(core::Tree::proc, smaps_rel, kMaxSmaps)) {
       std::vector<core::Error> bad;
       auto maps = parse_smaps(*text, fs.logical(core::Tree::proc, smaps_rel), &bad);
-      for (const auto& e : bad) note_unavailable(sample, kSource, e);
+      note_unavailable_all(sample, kSource, bad);
       if (maps) {
         inst.segment = main_segment(*maps, page_size);
         if (inst.segment) {

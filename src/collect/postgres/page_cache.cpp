@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <system_error>
 #include <vector>
 
@@ -56,27 +57,47 @@ struct Candidate {
 // links (tablespace links excepted, and only to directories of the server's own user), and every
 // file must belong to the server's user: the data directory is found through a process that any
 // user could have named "postgres".
+// The walk itself is bounded too (a user's directory can hold millions of entries, or
+// tablespace links that all point at one of them): by the same deadline as the measuring, by a
+// number of files, and each directory is visited once.
+constexpr std::size_t kMaxCandidates = 200000;
+
 struct Walker {
   uid_t owner;
   std::vector<Candidate>& out;
+  std::chrono::steady_clock::time_point deadline;
+  bool cut = false;  ///< the walk stopped at a bound: what was found is a sample
+  std::set<std::pair<dev_t, ino_t>> seen;
 
-  std::shared_ptr<core::UniqueFd> open_dir(int at, const std::string& name, bool follow) const {
+  bool stop() {
+    if (!cut && (out.size() >= kMaxCandidates || std::chrono::steady_clock::now() >= deadline)) {
+      cut = true;
+    }
+    return cut;
+  }
+
+  std::shared_ptr<core::UniqueFd> open_dir(int at, const std::string& name, bool follow) {
     auto fd = std::make_shared<core::UniqueFd>(
         ::openat(at, name.c_str(),
                  O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)));
     struct stat st {};
     if (!fd->valid() || ::fstat(fd->get(), &st) != 0 || st.st_uid != owner) return nullptr;
+    if (!seen.emplace(st.st_dev, st.st_ino).second) return nullptr;  // visited already
     return fd;
   }
 
   template <typename Visit>
-  void for_each_entry(int dirfd, Visit visit) const {
+  void for_each_entry(int dirfd, Visit visit) {
     core::UniqueFd dup(::fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
     if (!dup.valid()) return;
     DIR* d = ::fdopendir(dup.get());
     if (d == nullptr) return;
     dup.release();
-    while (const dirent* e = ::readdir(d)) visit(std::string(e->d_name), e->d_type);
+    while (!stop()) {
+      const dirent* e = ::readdir(d);
+      if (e == nullptr) break;
+      visit(std::string(e->d_name), e->d_type);
+    }
     ::closedir(d);
   }
 
@@ -166,7 +187,12 @@ core::Result<model::PgPageCache> sample_page_cache(const core::ProcessDir& data_
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   std::vector<Candidate> files;
-  Walker walk{data_dir.uid, files};
+  Walker walk{data_dir.uid,
+              files,
+              start + std::chrono::duration_cast<clock::duration>(
+                          std::chrono::duration<double>(limits.max_seconds)),
+              false,
+              {}};
   struct stat st {};
   if (::fstat(data_dir.fd.get(), &st) != 0) return sys_error(errno, logical_dir, "fstat");
   if (st.st_uid != data_dir.uid) {
@@ -203,6 +229,11 @@ core::Result<model::PgPageCache> sample_page_cache(const core::ProcessDir& data_
   pc.method = "mincore, largest files first, bounded to " + std::to_string(limits.max_bytes >> 20) +
               " MiB and " + std::to_string(static_cast<int>(limits.max_seconds * 1000)) + " ms";
   pc.files_total = files.size();
+  if (walk.cut) {
+    pc.truncated = true;
+    pc.method +=
+        "; listing stopped at " + std::to_string(kMaxCandidates) + " files or the time bound";
+  }
   for (const auto& f : files) pc.bytes_total += f.size;
   for (const auto& f : files) {
     const double elapsed = std::chrono::duration<double>(clock::now() - start).count();

@@ -2,6 +2,7 @@
 #include "collect/postgres/postgres.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "collect/postgres/discovery.hpp"
 #include "collect/postgres/server.hpp"
@@ -101,7 +102,21 @@ void collect_postgres(const core::RootFs& fs, const PostgresOptions& options,
     }
   }
   if (options.page_cache && fs.is_live()) {
+    // One time budget for all instances: a host full of processes calling themselves
+    // "postgres" gets no more than one instance's worth.
+    const auto start = std::chrono::steady_clock::now();
     for (auto& inst : facts.instances) {
+      auto limits = options.page_cache_limits;
+      limits.max_seconds -=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (limits.max_seconds <= 0) {
+        collect::add_unavailable(
+            sample, model::Unavailable{kSource, "postmaster " + std::to_string(inst.postmaster_pid),
+                                       0, "page_cache",
+                                       "not measured: the page-cache time budget was spent on "
+                                       "other instances"});
+        continue;
+      }
       if (inst.postmaster_pid <= 0) continue;
       auto dir = fs.open_process_dir(inst.postmaster_pid, "cwd");
       if (!dir) {
@@ -109,7 +124,7 @@ void collect_postgres(const core::RootFs& fs, const PostgresOptions& options,
         continue;
       }
       const std::string logical = inst.data_dir.empty() ? dir->logical : inst.data_dir;
-      auto pc = sample_page_cache(*dir, logical, options.page_cache_limits);
+      auto pc = sample_page_cache(*dir, logical, limits);
       if (pc) {
         inst.page_cache = std::move(*pc);
       } else {

@@ -2,7 +2,11 @@
 #include "collect/postgres/server.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
+#include <sys/socket.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -22,6 +26,46 @@ struct ResultDeleter {
 };
 using Conn = std::unique_ptr<PGconn, ConnDeleter>;
 using Res = std::unique_ptr<PGresult, ResultDeleter>;
+
+// A server found from /proc may be anyone's program calling itself postgres: it can accept the
+// connection and then never answer. Every query therefore runs with a client-side deadline
+// (statement_timeout only binds a real server), and after one query times out the connection
+// is given up.
+constexpr int kQueryTimeoutMs = 10000;
+/// The connection given up after a timeout (one connection is in use at a time).
+thread_local const PGconn* g_given_up = nullptr;
+
+/// PQexec with a deadline: nullptr and `*timed_out` when the server did not answer in time, in
+/// which case the connection's socket is shut down, so every later query fails at once.
+Res exec_bounded(PGconn* conn, const char* sql, bool* timed_out = nullptr) {
+  bool local = false;
+  if (timed_out == nullptr) timed_out = &local;
+  *timed_out = false;
+  if (conn == g_given_up || PQsendQuery(conn, sql) == 0) return nullptr;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kQueryTimeoutMs);
+  Res last;
+  for (;;) {
+    while (PQisBusy(conn) != 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      if (left <= 0) {
+        *timed_out = true;
+        g_given_up = conn;
+        ::shutdown(PQsocket(conn), SHUT_RDWR);
+        return nullptr;
+      }
+      pollfd pfd{PQsocket(conn), POLLIN, 0};
+      const int rc = ::poll(&pfd, 1, static_cast<int>(left));
+      if (rc < 0 && errno != EINTR) return nullptr;
+      if (rc > 0 && PQconsumeInput(conn) == 0) return nullptr;
+    }
+    Res next(PQgetResult(conn));
+    if (!next) return last;  // the last result of the last statement
+    last = std::move(next);
+  }
+}
 
 // Settings read from pg_settings. Those that do not exist on older servers are simply absent;
 // the ones rules depend on are reported as unavailable below.
@@ -120,7 +164,16 @@ std::string query_failure(const PGresult* r, PGconn* conn, std::string_view what
 /// Runs a query; nullptr (and an unavailable entry) on failure.
 Res run(PGconn* conn, const char* sql, const std::string& path, std::string_view what,
         std::vector<model::Unavailable>& unavailable) {
-  Res r(PQexec(conn, sql));
+  if (conn == g_given_up) return nullptr;  // already reported
+  bool timed_out = false;
+  Res r = exec_bounded(conn, sql, &timed_out);
+  if (timed_out) {
+    unavailable.push_back(entry(path, std::string(what),
+                                std::string(what) + ": the server did not answer within " +
+                                    std::to_string(kQueryTimeoutMs / 1000) +
+                                    " s; no further queries were sent"));
+    return nullptr;
+  }
   if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
     unavailable.push_back(entry(path, std::string(what), query_failure(r.get(), conn, what)));
     return nullptr;
@@ -239,7 +292,7 @@ void read_buffercache(PGconn* conn, const std::string& path, model::PgInstance& 
                  path, "pg_extension", unavailable);
   if (!ext) return;
   if (PQntuples(ext.get()) == 0) {
-    Res db(PQexec(conn, "SELECT current_database()"));
+    Res db = exec_bounded(conn, "SELECT current_database()");
     const std::string dbname =
         db && PQresultStatus(db.get()) == PGRES_TUPLES_OK && PQntuples(db.get()) > 0
             ? PQgetvalue(db.get(), 0, 0)
@@ -410,6 +463,10 @@ std::string conninfo_for_instance(const model::PgInstance& inst) {
   if ((user == nullptr || *user == '\0') && !inst.user.empty()) ci += " user=" + quote(inst.user);
   const char* db = std::getenv("PGDATABASE");
   if (db == nullptr || *db == '\0') ci += " dbname=postgres";
+  // A server found from /proc may be any local user's program answering on a socket of its
+  // choosing: it gets no password, neither PGPASSWORD nor one from ~/.pgpass. A server that
+  // needs one is named with --pg.
+  ci += " password='' passfile=/nonexistent/vmtune-no-passfile";
   return ci;
 }
 
@@ -432,6 +489,7 @@ void query_server(const std::string& conninfo, model::PgInstance& inst,
   keys.push_back(nullptr);
   values.push_back(nullptr);
   Conn conn(PQconnectdbParams(keys.data(), values.data(), 1));
+  g_given_up = nullptr;  // a new connection (possibly at a freed one's address)
   if (!conn) {
     inst.connection_error = "cannot connect to PostgreSQL: out of memory";
     unavailable.push_back(entry("postgresql", "connection", inst.connection_error));
@@ -450,9 +508,18 @@ void query_server(const std::string& conninfo, model::PgInstance& inst,
   inst.connection_error.clear();
   inst.server_version_num = PQserverVersion(conn.get());
   {
-    Res setup(PQexec(conn.get(),
-                     "SET statement_timeout = '5s'; SET lock_timeout = '1s'; "
-                     "SET default_transaction_read_only = on"));
+    bool timed_out = false;
+    Res setup = exec_bounded(conn.get(),
+                             "SET statement_timeout = '5s'; SET lock_timeout = '1s'; "
+                             "SET default_transaction_read_only = on",
+                             &timed_out);
+    if (timed_out) {
+      unavailable.push_back(entry(path, "session",
+                                  "the server did not answer within " +
+                                      std::to_string(kQueryTimeoutMs / 1000) +
+                                      " s; no further queries were sent"));
+      return;
+    }
     if (!setup || PQresultStatus(setup.get()) != PGRES_COMMAND_OK) {
       unavailable.push_back(
           entry(path, "session", query_failure(setup.get(), conn.get(), "session settings")));

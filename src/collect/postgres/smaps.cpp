@@ -56,11 +56,10 @@ core::Result<std::vector<Mapping>> parse_smaps(std::string_view text,
                                                const std::string& logical_path,
                                                std::vector<core::Error>* bad) {
   std::vector<Mapping> out;
+  core::ErrorSink errors(bad, logical_path);
   auto report = [&](int line, std::string field, std::string msg) {
-    if (bad != nullptr) {
-      bad->push_back(core::make_error(core::ErrorKind::parse_error, logical_path, std::move(msg),
-                                      line, std::move(field)));
-    }
+    errors.push(core::make_error(core::ErrorKind::parse_error, logical_path, std::move(msg), line,
+                                 std::move(field)));
   };
   for (const auto& line : core::split_lines(text)) {
     const auto t = core::trim(line.text);
@@ -108,7 +107,7 @@ core::Result<std::vector<Mapping>> parse_smaps(std::string_view text,
       }
     }
     if (!v) {
-      report(line.number, key, "expected \"<n>\" or \"<n> kB\", got \"" + std::string(rest) + "\"");
+      report(line.number, key, "expected \"<n>\" or \"<n> kB\"");
       continue;
     }
     out.back().fields[key] = *v;

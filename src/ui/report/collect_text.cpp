@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "ui/report/collect_text.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -205,13 +207,11 @@ std::string render_collect_text(const model::Snapshot& snap) {
            "COMMAND\n";
     for (std::size_t i = 0; i < std::min<std::size_t>(procs.size(), 8); ++i) {
       const auto& p = procs[i];
-      char line[160];
-      std::snprintf(line, sizeof line, "  %7d %10s %10s %10s %10s %7s  ", p.pid,
-                    present::bytes(p.vm_rss.value_or(0)).c_str(),
-                    present::bytes(p.rss_anon.value_or(0)).c_str(),
-                    present::bytes(p.rss_file.value_or(0)).c_str(),
-                    present::bytes(p.rss_shmem.value_or(0)).c_str(),
-                    present::bytes(p.vm_pte.value_or(0)).c_str());
+      const std::string line = fmt::format(
+          "  {:7d} {:>10} {:>10} {:>10} {:>10} {:>7}  ", p.pid,
+          present::bytes(p.vm_rss.value_or(0)), present::bytes(p.rss_anon.value_or(0)),
+          present::bytes(p.rss_file.value_or(0)), present::bytes(p.rss_shmem.value_or(0)),
+          present::bytes(p.vm_pte.value_or(0)));
       std::string comm = escape_text(p.comm);
       if (!p.cmdline.empty()) {
         comm.resize(std::max<std::size_t>(comm.size(), 16), ' ');

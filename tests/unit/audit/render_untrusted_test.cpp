@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "app/trace_hook.hpp"
 #include "json/sample_json.hpp"
 #include "model/derive.hpp"
 #include "ui/report/audit_json.hpp"
 #include "ui/report/audit_markdown.hpp"
 #include "ui/report/audit_text.hpp"
 #include "ui/report/collect_text.hpp"
+#include "ui/report/trace_text.hpp"
 
 namespace vmtune::ui::report {
 namespace {
@@ -119,7 +119,7 @@ TEST(RenderUntrusted, TraceTextEscapesEveryString) {
   h.count = 1;
   h.slots = {1};
   b.histograms["hist\xff"] = h;
-  const auto out = app::render_trace_text(b);
+  const auto out = ui::report::render_trace_text(b);
   expect_clean(out, "trace text");
   EXPECT_NE(out.find(kEvilEscaped), std::string::npos) << out;
   EXPECT_NE(out.find(std::string(600, 'x') + "\xc3\xa9\\x1b"), std::string::npos);

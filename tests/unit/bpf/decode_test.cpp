@@ -7,11 +7,11 @@
 
 #include <fstream>
 
-#include "app/trace_hook.hpp"
 #include "collect/bpf/probe_group.hpp"
 #include "core/temp_dir.hpp"
 #include "json/sample_json.hpp"
 #include "test_support.hpp"
+#include "ui/report/trace_text.hpp"
 
 namespace vmtune::collect::bpf {
 namespace {
@@ -89,7 +89,8 @@ model::BpfStats sample_stats() {
   model::BpfStats s;
   s.duration_s = 2.5;
   s.slow_threshold_us = 10000;
-  model::ProbeStatus ok{"reclaim", true, "tp_btf", "", {"vmscan:mm_vmscan_direct_reclaim_begin"}, {}};
+  model::ProbeStatus ok{"reclaim", true, "tp_btf", "", {"vmscan:mm_vmscan_direct_reclaim_begin"},
+                        {}};
   model::ProbeStatus bad{"faults", false, "", "needs root, or CAP_BPF+CAP_PERFMON", {}, {}};
   s.probes = {ok, bad};
   s.histograms["direct_reclaim_us"] = model::Log2Histogram{"us", {0, 0, 1, 4}, 5, 60, 14};
@@ -131,14 +132,17 @@ TEST(TraceJson, RoundTripsEveryField) {
   EXPECT_EQ(back.top.at("direct_reclaim")[0].comm, s.top.at("direct_reclaim")[0].comm);
   EXPECT_EQ(back.slow_events[0].status, 5);
   EXPECT_FALSE(back.oom_kills[0].total_vm.has_value());
-  EXPECT_THROW(json::bpf_from_json(json::Json::parse(R"({"probes": 3})")), nlohmann::json::exception);
+  EXPECT_THROW(json::bpf_from_json(json::Json::parse(R"({"probes": 3})")),
+               nlohmann::json::exception);
 }
 
 TEST(TraceText, ShowsReasonsHistogramsAndEscapesUntrustedText) {
-  const auto text = app::render_trace_text(sample_stats());
+  const auto text = ui::report::render_trace_text(sample_stats());
   EXPECT_NE(text.find("reclaim: attached (tp_btf, 1 tracepoints)"), std::string::npos) << text;
-  EXPECT_NE(text.find("faults: unavailable: needs root, or CAP_BPF+CAP_PERFMON"), std::string::npos);
-  EXPECT_NE(text.find("direct_reclaim_us: 5 events, avg 12 us, max 14 us"), std::string::npos) << text;
+  EXPECT_NE(text.find("faults: unavailable: needs root, or CAP_BPF+CAP_PERFMON"),
+            std::string::npos);
+  EXPECT_NE(text.find("direct_reclaim_us: 5 events, avg 12 us, max 14 us"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("         8 -> 15       : 4"), std::string::npos) << text;
   EXPECT_EQ(text.find('\x1b'), std::string::npos) << "raw ESC reached the report";
   EXPECT_EQ(text.find('\x07'), std::string::npos);

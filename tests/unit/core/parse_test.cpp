@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <string>
+#include <vector>
 
 namespace vmtune::core {
 namespace {
@@ -47,6 +49,19 @@ TEST(Parse, KeyValueKbConvertsAndReportsBadLines) {
   EXPECT_EQ(bad[0].to_string(),
             "/proc/x:3: field \"C\": expected \"<n>\" or \"<n> kB\": unknown unit");
   EXPECT_EQ(bad[1].line, 4);
+}
+
+// A file of a million damaged lines costs no more than its reading: the first
+// kMaxErrorsPerFile are reported one by one, the rest in one closing entry.
+TEST(Parse, DamagedLinesAreReportedWithinABound) {
+  std::string text;
+  for (int i = 0; i < 100000; ++i)
+    text += "k" + std::to_string(i) + ": x kB\nj" + std::to_string(i) + ": 1 kB\n";
+  std::vector<Error> bad;
+  const auto kv = parse_kv_kb(text, "/proc/meminfo", &bad, false);
+  EXPECT_EQ(kv.size(), 100000u);  // the good keys survive
+  ASSERT_EQ(bad.size(), kMaxErrorsPerFile + 1);
+  EXPECT_EQ(bad.back().to_string(), "/proc/meminfo: and 99980 more damaged lines");
 }
 
 TEST(Parse, KeyValueKbOverflowIsReported) {

@@ -168,6 +168,24 @@ TEST(Sampler, FollowsNoLinksAndOnlyTheServersFiles) {
   EXPECT_EQ(other.error().kind, core::ErrorKind::permission_denied);
 }
 
+// Tablespace links are followed, but a directory is walked once however many links name it.
+TEST(Sampler, EachDirectoryIsWalkedOnce) {
+  auto tmp = core::TempDir::create("vmtune-pg-test-");
+  ASSERT_TRUE(tmp.ok());
+  const auto d = tmp->path() / "data";
+  write_file(d / "base/1/16384", 1u << 20);
+  write_file(tmp->path() / "ts/PG_15_202209061/5/16400", 2u << 20);
+  std::filesystem::create_directories(d / "pg_tblspc");
+  for (int i = 1; i <= 50; ++i) {
+    std::filesystem::create_directory_symlink(tmp->path() / "ts",
+                                              d / "pg_tblspc" / std::to_string(16000 + i));
+  }
+  auto r = sample_page_cache(process_dir(d), "/srv/data", {});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->files_total, 2u);
+  EXPECT_EQ(r->bytes_total, 3u << 20);
+}
+
 TEST(Residency, RefusesFifosAndSymlinks) {
   auto tmp = core::TempDir::create("vmtune-pg-test-");
   ASSERT_TRUE(tmp.ok());

@@ -72,11 +72,14 @@ TEST(Conninfo, DiscoveredSocketAndOwner) {
   i.port = 5433;
   i.user = "postgres";
   EXPECT_EQ(conninfo_for_instance(i),
-            "host='/var/run/it\\'s here' port=5433 user='postgres' dbname=postgres");
+            "host='/var/run/it\\'s here' port=5433 user='postgres' dbname=postgres password='' "
+            "passfile=/nonexistent/vmtune-no-passfile");
   model::PgInstance tcp;
   tcp.port = 5432;
   tcp.listen_address = "*";
-  EXPECT_EQ(conninfo_for_instance(tcp), "host='localhost' port=5432 dbname=postgres");
+  EXPECT_EQ(conninfo_for_instance(tcp),
+            "host='localhost' port=5432 dbname=postgres password='' "
+            "passfile=/nonexistent/vmtune-no-passfile");
 }
 
 // A real libpq connection attempt to a socket directory nobody listens in.

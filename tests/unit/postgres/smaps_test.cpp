@@ -149,8 +149,7 @@ TEST(Smaps, DamagedInputIsReportedNotFatal) {
   ASSERT_EQ(bad.size(), 3u);
   EXPECT_EQ(bad[0].line, 1);
   EXPECT_EQ(bad[1].field, "Size");
-  EXPECT_EQ(bad[1].to_string(),
-            "/proc/7/smaps:3: field \"Size\": expected \"<n>\" or \"<n> kB\", got \"12x kB\"");
+  EXPECT_EQ(bad[1].to_string(), "/proc/7/smaps:3: field \"Size\": expected \"<n>\" or \"<n> kB\"");
   EXPECT_EQ(bad[2].line, 5);
   // Truncated in the middle of a record: the complete mappings stay.
   auto full = slurp(test_data() / "postgres/pg15_hugepages_off/proc/9593/smaps");

@@ -147,6 +147,33 @@ TEST_F(SnapshotTrust, TooManyEntriesAreRefused) {
             "refused: more than 250000 archive members (a snapshot has far fewer)");
 }
 
+TEST_F(SnapshotTrust, LongAndDeepMemberNamesAreRefused) {
+  std::string deep = "s0";
+  for (int i = 0; i < 100; ++i) deep += "/a";
+  write_tar_gz(path("deep.tar.gz"), {{"meta.json", meta(kTwo)}, {deep, "x"}});
+  auto opened = open_root(path("deep.tar.gz"));
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().message.rfind("archive member with an unsafe path: s0/a/a", 0), 0u);
+  write_tar_gz(path("long.tar.gz"),
+               {{"meta.json", meta(kTwo)}, {"s0/" + std::string(5000, 'n'), "x"}});
+  EXPECT_FALSE(open_root(path("long.tar.gz")).ok());
+}
+
+TEST_F(SnapshotTrust, UnpackedSampleDirectoryLinkedToTheHostIsReadInsideTheSnapshot) {
+  // An unpacked snapshot whose s0 is a link to "/": the readings must come from inside the
+  // directory (s0 -> / is the snapshot directory itself), never from the host.
+  const auto dir = path("unpacked");
+  std::filesystem::create_directories(dir / "s1/proc");
+  std::ofstream(dir / "s1/proc/meminfo") << "MemTotal: 2048 kB\n";
+  std::filesystem::create_directory_symlink("/", dir / "s0");
+  std::ofstream(dir / "meta.json") << meta(kTwo);
+  auto opened = open_root(dir);
+  ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+  auto host = opened->trees[0].read_text(core::Tree::proc, "meminfo");
+  EXPECT_FALSE(host.ok()) << "read the host's /proc/meminfo through s0 -> /";
+  EXPECT_EQ(*opened->trees[1].read_text(core::Tree::proc, "meminfo"), "MemTotal: 2048 kB\n");
+}
+
 TEST_F(SnapshotTrust, MetaJsonIsValidated) {
   struct Case {
     std::string meta;
@@ -164,6 +191,22 @@ TEST_F(SnapshotTrust, MetaJsonIsValidated) {
       {meta(R"([{"dir": "s0", "monotonic_s": -1e308}])"), "samples[0].monotonic_s"},
       {meta(R"([{"dir": "../x"}])"), "samples.dir"},
       {meta(R"([{"dir": "s7"}])"), "samples.dir"},
+      {meta(R"([{"dir": "s0", "monotonic_s": 1}, {"dir": "s0", "monotonic_s": 2}])"),
+       "samples.dir"},
+      {meta(R"([{"dir": "s0", "time_unix_ms": 1e300}])"), "samples.time_unix_ms"},
+      {meta(kTwo, R"({"page_size": 4096.5})"), "host.page_size"},
+      {meta(kTwo, R"({"page_size": 4096, "cpus": 4294967297})"), "host.cpus"},
+      {meta(kTwo, R"({"page_size": 4096, "clk_tck": -5})"), "host.clk_tck"},
+      {meta("[" + std::string([] {
+              std::string many;
+              for (int i = 0; i < 17; ++i) {
+                many += std::string(i ? "," : "") + R"({"dir": "s)" + std::to_string(i) +
+                        R"(", "monotonic_s": )" + std::to_string(i + 1) + "}";
+              }
+              return many;
+            }()) +
+            "]"),
+       "samples"},
       {R"({"format": 1, "samples": []})", "samples"},
       {R"({"format": 2, "samples": []})", "format"},
   };
@@ -267,6 +310,26 @@ TEST_F(SnapshotTrust, FullDiskLeavesNoPartialFile) {
   }
   ASSERT_TRUE(opened.ok()) << opened.error().to_string();
   EXPECT_EQ(*opened->trees[1].read_text(core::Tree::proc, "meminfo"), "MemTotal: 2048 kB\n");
+}
+
+}  // namespace
+}  // namespace vmtune::snapshot
+
+namespace vmtune::snapshot {
+namespace {
+
+// Inputs the fuzzers found, kept so they stay fixed (tests/data/fuzz-regressions).
+TEST(SnapshotFuzzRegressions, EveryKeptInputFailsCleanly) {
+  const auto dir = test::test_data() / "fuzz-regressions";
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind("snapshot-", 0) != 0) continue;
+    ++n;
+    auto opened = open_root(e.path());
+    ASSERT_FALSE(opened.ok()) << e.path();
+    EXPECT_EQ(opened.error().path, e.path().string());
+  }
+  EXPECT_GE(n, 1u);
 }
 
 }  // namespace
