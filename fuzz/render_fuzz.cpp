@@ -19,6 +19,7 @@
 #include "ui/report/audit_markdown.hpp"
 #include "ui/report/audit_text.hpp"
 #include "ui/report/collect_text.hpp"
+#include "utf8_check.hpp"
 
 namespace {
 
@@ -30,39 +31,7 @@ using json::Json;
   std::abort();
 }
 
-// Well-formed UTF-8 (Unicode table 3-7), written apart from core/escape.cpp on purpose.
-bool valid_utf8(const std::string& str) {
-  const auto* s = reinterpret_cast<const unsigned char*>(str.data());
-  const std::size_t n = str.size();
-  auto in = [](unsigned char c, unsigned lo, unsigned hi) { return c >= lo && c <= hi; };
-  for (std::size_t i = 0; i < n;) {
-    const unsigned char c = s[i];
-    std::size_t len = 0;
-    unsigned lo2 = 0x80, hi2 = 0xBF;
-    if (c < 0x80) {
-      len = 1;
-    } else if (in(c, 0xC2, 0xDF)) {
-      len = 2;
-    } else if (in(c, 0xE0, 0xEF)) {
-      len = 3;
-      if (c == 0xE0) lo2 = 0xA0;
-      if (c == 0xED) hi2 = 0x9F;
-    } else if (in(c, 0xF0, 0xF4)) {
-      len = 4;
-      if (c == 0xF0) lo2 = 0x90;
-      if (c == 0xF4) hi2 = 0x8F;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    if (len > 1 && !in(s[i + 1], lo2, hi2)) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      if (!in(s[i + k], 0x80, 0xBF)) return false;
-    }
-    i += len;
-  }
-  return true;
-}
+bool valid_utf8(const std::string& str) { return test::valid_utf8(str); }
 
 void check_output(const std::string& out, const char* what) {
   if (out.find('\x1b') != std::string::npos) fail(what);

@@ -160,10 +160,10 @@ namespace {
 template <typename F>
 Json map_strings(const Json& src, F f) {
   Json root;
-  std::vector<std::pair<const Json*, Json*>> todo{{&src, &root}};
-  while (!todo.empty()) {
-    const auto [s, d] = todo.back();
-    todo.pop_back();
+  std::vector<std::pair<const Json*, Json*>> pending{{&src, &root}};
+  while (!pending.empty()) {
+    const auto [s, d] = pending.back();
+    pending.pop_back();
     switch (s->type()) {
       case Json::value_t::string:
         *d = f(s->get_ref<const std::string&>());
@@ -173,7 +173,7 @@ Json map_strings(const Json& src, F f) {
         auto& arr = d->get_ref<Json::array_t&>();
         arr.resize(s->size());  // sized once: the pointers below stay valid
         std::size_t i = 0;
-        for (const auto& child : *s) todo.emplace_back(&child, &arr[i++]);
+        for (const auto& child : *s) pending.emplace_back(&child, &arr[i++]);
         break;
       }
       case Json::value_t::object: {
@@ -182,7 +182,7 @@ Json map_strings(const Json& src, F f) {
         // Map nodes are stable. Should two keys map to one (unescaping text escape_text did
         // not write), the later entry overwrites the earlier after it was fully built (LIFO).
         for (auto it = s->begin(); it != s->end(); ++it)
-          todo.emplace_back(&it.value(), &obj[f(it.key())]);
+          pending.emplace_back(&it.value(), &obj[f(it.key())]);
         break;
       }
       default:

@@ -9,6 +9,7 @@
 #include <functional>
 #include <regex>
 
+#include "catalogue.hpp"
 #include "collect/collector.hpp"
 #include "collect/postgres/postgres.hpp"
 #include "core/temp_dir.hpp"
@@ -25,14 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const Engine& catalogue() {
-  static const Engine engine = [] {
-    auto e = Engine::load({RuleDir{fs::path(VMTUNE_SOURCE_DIR) / "rules"}});
-    if (!e.ok()) ADD_FAILURE() << e.error().to_string();
-    return e.ok() ? std::move(*e) : Engine();
-  }();
-  return engine;
-}
+using test::catalogue;
 
 struct Case {
   std::string tree = "pg15_hugepages_off";

@@ -36,10 +36,11 @@ TEST(Catalogue, LoadsWithAtLeast25WellFormedRules) {
 TEST(Catalogue, CoversTheDomainTopics) {
   std::set<std::string> ids;
   for (const auto& r : catalogue()) ids.insert(r.id);
-  for (const char* id : {"R-SWAP-1", "R-SWAP-2", "R-DIRTY-1", "R-DIRTY-2", "R-DIRTY-4", "R-OC-1",
-                         "R-NUMA-1", "R-NUMA-2", "R-WM-1", "R-WM-3", "R-THP-1", "R-THP-2",
-                         "R-THP-3", "R-HP-2", "R-PT-1", "R-MAP-1", "R-VFS-1", "R-PSI-1",
-                         "R-REFAULT-1", "R-OOM-1", "R-CG-1", "R-SHM-1"}) {
+  for (const char* id :
+       {"R-SWAP-1",    "R-SWAP-2", "R-DIRTY-1", "R-DIRTY-2", "R-DIRTY-4", "R-OC-1",
+        "R-NUMA-1",    "R-NUMA-2", "R-WM-1",    "R-WM-3",    "R-THP-1",   "R-THP-2",
+        "R-THP-3",     "R-HP-2",   "R-PT-1",    "R-MAP-1",   "R-VFS-1",   "R-PSI-1",
+        "R-REFAULT-1", "R-OOM-1",  "R-CG-1",    "R-SHM-1"}) {
     EXPECT_TRUE(ids.count(id)) << id;
   }
 }

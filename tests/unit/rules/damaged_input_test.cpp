@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "app/input.hpp"
+#include "catalogue.hpp"
 #include "core/temp_dir.hpp"
 #include "rules/engine.hpp"
 #include "rules/metrics.hpp"
@@ -25,14 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const Engine& catalogue() {
-  static const Engine engine = [] {
-    auto e = Engine::load({RuleDir{fs::path(VMTUNE_SOURCE_DIR) / "rules"}});
-    if (!e.ok()) ADD_FAILURE() << e.error().to_string();
-    return e.ok() ? std::move(*e) : Engine();
-  }();
-  return engine;
-}
+using test::catalogue;
 
 /// One reading of `dir`, as `vmtune audit --root dir` takes it.
 model::Snapshot read_tree(const fs::path& dir) {

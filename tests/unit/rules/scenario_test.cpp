@@ -7,11 +7,11 @@
 // in one tree and stay quiet in another (asserted at the end).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "app/input.hpp"
+#include "catalogue.hpp"
 #include "rules/engine.hpp"
 #include "test_support.hpp"
 
@@ -33,14 +33,7 @@ std::vector<std::string> scenario_names() {
   return out;
 }
 
-const Engine& catalogue() {
-  static const Engine engine = [] {
-    auto e = Engine::load({RuleDir{fs::path(VMTUNE_SOURCE_DIR) / "rules"}});
-    if (!e.ok()) ADD_FAILURE() << e.error().to_string();
-    return e.ok() ? std::move(*e) : Engine();
-  }();
-  return engine;
-}
+using test::catalogue;
 
 Evaluation evaluate_scenario(const fs::path& dir) {
   app::GlobalOptions g;
@@ -74,7 +67,8 @@ std::string describe(const Evaluation& ev) {
            r.current + "' -> '" + r.proposed + "'\n";
     }
   }
-  for (const auto& n : ev.not_evaluated) s += "  not evaluated " + n.rule_id + ": " + n.reason + "\n";
+  for (const auto& n : ev.not_evaluated)
+    s += "  not evaluated " + n.rule_id + ": " + n.reason + "\n";
   return s;
 }
 
@@ -127,11 +121,12 @@ TEST(Scenarios, EveryRuleFiresSomewhereAndIsQuietSomewhere) {
   std::set<std::string> fires;
   std::set<std::string> quiet;
   for (const auto& name : scenario_names()) {
-    const auto cut = name.find("-fires") != std::string::npos ? name.find("-fires")
-                                                             : name.find("-quiet");
+    const auto cut =
+        name.find("-fires") != std::string::npos ? name.find("-fires") : name.find("-quiet");
     if (cut == std::string::npos) continue;
     const auto id = name.substr(0, cut);
-    const auto expected = nlohmann::json::parse(test::slurp(scenarios_dir() / name / "expected.json"));
+    const auto expected =
+        nlohmann::json::parse(test::slurp(scenarios_dir() / name / "expected.json"));
     bool fired = false;
     for (const auto& f : expected.at("findings")) fired |= f.at("rule_id") == id;
     (fired ? fires : quiet).insert(id);
