@@ -13,6 +13,8 @@
 #include <set>
 #include <tuple>
 
+#include "core/escape.hpp"
+
 namespace vmtune::snapshot {
 namespace {
 
@@ -351,8 +353,21 @@ core::Status write_snapshot(const std::filesystem::path& out, model::HostInfo ho
   ArchiveWriter w;
   archive_write_add_filter_gzip(w.a);
   archive_write_set_format_pax_restricted(w.a);
-  // Names are bytes (a cgroup may be named with any): store them as they are, untranslated.
-  archive_write_set_options(w.a, "hdrcharset=BINARY");
+  // Names are bytes (a cgroup may be named with any). When one is not plain UTF-8, store them
+  // untranslated (GNU tar then warns about the header keyword, but extracts); otherwise keep
+  // the standard header that every tar reads silently.
+  const auto plain = [](const std::string& name) { return core::escape_text(name) == name; };
+  bool binary_names = false;
+  for (const auto& sample : samples) {
+    for (const auto& [path, content] : sample.record.files) binary_names |= !plain(path);
+    for (const auto& [path, entries] : sample.record.dirs) {
+      binary_names |= !plain(path);
+      for (const auto& entry : entries) binary_names |= !plain(entry);
+    }
+    for (const auto& path : sample.record.existing_dirs) binary_names |= !plain(path);
+    for (const auto& path : sample.record.existing_files) binary_names |= !plain(path);
+  }
+  if (binary_names) archive_write_set_options(w.a, "hdrcharset=BINARY");
   if (archive_write_open_fd(w.a, file->fd()) != ARCHIVE_OK) {
     return make_error(ErrorKind::io_error, out.string(),
                       std::string("cannot write: ") + archive_why(w.a));
