@@ -256,6 +256,22 @@ class UntrustedText : public ::testing::Test {
   }
   virtual bool in_cgroup() const { return true; }
   const fs::path& dir() const { return tmp_->path(); }
+
+  // Snapshot, then read the archive back with --root: the bytes survive both ways.
+  void snapshot_and_replay() {
+    const auto snap = (dir() / "snap.tar.gz").string();
+    const auto w = run_vmtune({"snapshot", "-o", snap, "--window", "0", "--no-pg"}, dir());
+    ASSERT_TRUE(w.exited) << "snapshot killed by signal " << w.signal << "\n" << w.err;
+    ASSERT_EQ(w.code, 0) << w.err;
+    expect_clean(w, "snapshot");
+    const auto r = run_vmtune({"--root", snap, "collect", "--format", "json", "--no-pg"}, dir());
+    ASSERT_TRUE(r.exited) << "replay killed by signal " << r.signal << "\n" << r.err;
+    EXPECT_EQ(r.code, 0) << r.err;
+    expect_clean(r, "--root FILE collect --format json");
+    Json doc;
+    ASSERT_NO_THROW(doc = Json::parse(r.out));
+    check_process_json(doc, "--root FILE collect --format json");
+  }
   HostileProcess proc_;
   std::optional<core::TempDir> tmp_;
 };
@@ -298,20 +314,7 @@ TEST_F(UntrustedText, AuditMarkdownAndJsonExitNormally) {
   }
 }
 
-TEST_F(UntrustedText, SnapshotAndReplayKeepTheBytes) {
-  const auto snap = (dir() / "snap.tar.gz").string();
-  const auto w = run_vmtune({"snapshot", "-o", snap, "--window", "0", "--no-pg"}, dir());
-  ASSERT_TRUE(w.exited) << "snapshot killed by signal " << w.signal << "\n" << w.err;
-  ASSERT_EQ(w.code, 0) << w.err;
-  expect_clean(w, "snapshot");
-  const auto r = run_vmtune({"--root", snap, "collect", "--format", "json", "--no-pg"}, dir());
-  ASSERT_TRUE(r.exited) << "replay killed by signal " << r.signal << "\n" << r.err;
-  EXPECT_EQ(r.code, 0) << r.err;
-  expect_clean(r, "--root FILE collect --format json");
-  Json doc;
-  ASSERT_NO_THROW(doc = Json::parse(r.out));
-  check_process_json(doc, "--root FILE collect --format json");
-}
+TEST_F(UntrustedText, SnapshotAndReplayKeepTheBytes) { snapshot_and_replay(); }
 
 // The same without the cgroup: process names and the host name are file contents in the
 // archive, a cgroup's name is an entry's path.
@@ -320,20 +323,7 @@ class UntrustedTextNoCgroup : public UntrustedText {
   bool in_cgroup() const override { return false; }
 };
 
-TEST_F(UntrustedTextNoCgroup, SnapshotAndReplayKeepProcessNames) {
-  const auto snap = (dir() / "snap.tar.gz").string();
-  const auto w = run_vmtune({"snapshot", "-o", snap, "--window", "0", "--no-pg"}, dir());
-  ASSERT_TRUE(w.exited) << "snapshot killed by signal " << w.signal << "\n" << w.err;
-  ASSERT_EQ(w.code, 0) << w.err;
-  expect_clean(w, "snapshot");
-  const auto r = run_vmtune({"--root", snap, "collect", "--format", "json", "--no-pg"}, dir());
-  ASSERT_TRUE(r.exited) << "replay killed by signal " << r.signal << "\n" << r.err;
-  EXPECT_EQ(r.code, 0) << r.err;
-  expect_clean(r, "--root FILE collect --format json");
-  Json doc;
-  ASSERT_NO_THROW(doc = Json::parse(r.out));
-  check_process_json(doc, "--root FILE collect --format json");
-}
+TEST_F(UntrustedTextNoCgroup, SnapshotAndReplayKeepProcessNames) { snapshot_and_replay(); }
 
 }  // namespace
 }  // namespace vmtune
