@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Times a full live process scan (every field of model::Process, smaps_rollup included) with
-// libproc2's pids API against vmtune's RootFs-based direct reads. Rounds are interleaved so both
-// see the same machine state; each reports its median. The baseline is the direct-read scan
-// measured in the same run, so the ratio is comparable across machines and loads.
+// Times a full live process scan three ways: reading smaps_rollup for every process (the cost
+// the kernel pays walking page tables under each mmap lock), for the selected few
+// (SmapsRollup::selected, the live default), and not at all (a dashboard refresh). Rounds are
+// interleaved so all see the same machine state; each reports its median. The baseline is the
+// scan without smaps_rollup measured in the same run, so the ratios compare across machines.
 //
 //   process_scan_bench [rounds]   (default 20)
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +21,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using vmtune::collect::SmapsRollup;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -26,11 +29,20 @@ double median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-template <typename F>
-double time_ms(F&& f, std::size_t& count) {
+struct Run {
+  const char* name;
+  SmapsRollup smaps;
+  std::vector<double> ms;
+  vmtune::collect::ProcessScanStats stats;
+};
+
+void time_one(const vmtune::core::RootFs& live, Run& run) {
+  std::vector<vmtune::core::Error> bad;
+  vmtune::collect::ProcessScanStats st;
   const auto t0 = Clock::now();
-  count = f();
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  auto r = vmtune::collect::scan_processes_rootfs(live, run.smaps, &bad, &st);
+  run.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  if (r.ok()) run.stats = st;
 }
 
 }  // namespace
@@ -39,39 +51,22 @@ int main(int argc, char** argv) {
   int rounds = 20;
   if (argc > 1) rounds = std::max(1, std::atoi(argv[1]));
   const vmtune::core::RootFs live;
-  std::vector<double> direct;
-  std::vector<double> proc2;
-  std::size_t n_direct = 0;
-  std::size_t n_proc2 = 0;
-  const auto run_direct = [&] {
-    std::vector<vmtune::core::Error> bad;
-    auto r = vmtune::collect::scan_processes_rootfs(live, true, &bad);
-    return r.ok() ? r->size() : 0;
-  };
-  const auto run_proc2 = [&] {
-    std::vector<vmtune::core::Error> bad;
-    auto r = vmtune::collect::scan_processes_libproc2(true, &bad);
-    return r.ok() ? r->size() : 0;
-  };
-  run_direct();  // warm the dentry cache for both
-  run_proc2();
+  std::array<Run, 3> runs = {Run{"no smaps_rollup (baseline)", SmapsRollup::none, {}, {}},
+                             Run{"smaps_rollup, selected", SmapsRollup::selected, {}, {}},
+                             Run{"smaps_rollup, every process", SmapsRollup::all, {}, {}}};
+  for (auto& r : runs) time_one(live, r);  // warm the dentry cache
+  for (auto& r : runs) r.ms.clear();
   for (int i = 0; i < rounds; ++i) {
-    // Alternate which goes first so neither always benefits from the other's cache warmth.
-    if (i % 2 == 0) {
-      direct.push_back(time_ms(run_direct, n_direct));
-      proc2.push_back(time_ms(run_proc2, n_proc2));
-    } else {
-      proc2.push_back(time_ms(run_proc2, n_proc2));
-      direct.push_back(time_ms(run_direct, n_direct));
-    }
+    // Rotate which goes first so none always benefits from the others' cache warmth.
+    for (std::size_t k = 0; k < runs.size(); ++k) time_one(live, runs[(k + i) % runs.size()]);
   }
-  const double d = median(direct);
-  const double p = median(proc2);
-  std::printf("process scan, %d interleaved rounds, full field set incl. smaps_rollup\n", rounds);
-  std::printf("  direct reads (RootFs, baseline): median %8.2f ms  (%zu processes)\n", d, n_direct);
-  std::printf("  libproc2 pids API + status:      median %8.2f ms  (%zu processes)\n", p, n_proc2);
-  std::printf("  ratio libproc2 / baseline:       %.2f\n", p / d);
-  std::printf("  faster: %s; live path uses: %s\n", p < d ? "libproc2" : "direct reads",
-              vmtune::collect::kLiveScanUsesLibproc2 ? "libproc2" : "direct reads");
+  const double base = median(runs[0].ms);
+  std::printf("process scan, %d interleaved rounds, %zu processes\n", rounds,
+              runs[0].stats.scanned);
+  for (const auto& r : runs) {
+    const double m = median(r.ms);
+    std::printf("  %-30s median %8.2f ms  smaps_rollup read for %5zu  ratio to baseline %.2f\n",
+                r.name, m, r.stats.smaps_read, m / base);
+  }
   return 0;
 }

@@ -26,69 +26,25 @@ struct direct_mark {
 	__u32 _pad;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, COMPACTION_MAX_INFLIGHT);
-	__type(key, __u32); /* tid */
-	__type(value, struct pass);
-} passes SEC(".maps");
+VMTUNE_HASH(passes, COMPACTION_MAX_INFLIGHT, __u32 /* tid */, struct pass);
+VMTUNE_HASH(marks, COMPACTION_MAX_INFLIGHT, __u32 /* tid */, struct direct_mark);
+VMTUNE_PERCPU_ARRAY(hists, COMPACTION_NR_HISTS, struct compaction_hist);
+VMTUNE_HASH(pids, COMPACTION_MAX_PIDS, __u32 /* tgid */, struct compaction_pid_stats);
+VMTUNE_PERCPU_ARRAY(counters, COMPACTION_NR_COUNTERS, __u64);
+VMTUNE_RINGBUF(events, 256 * 1024);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, COMPACTION_MAX_INFLIGHT);
-	__type(key, __u32); /* tid */
-	__type(value, struct direct_mark);
-} marks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, COMPACTION_NR_HISTS);
-	__type(key, __u32);
-	__type(value, struct compaction_hist);
-} hists SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, COMPACTION_MAX_PIDS);
-	__type(key, __u32);
-	__type(value, struct compaction_pid_stats);
-} pids SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, COMPACTION_NR_COUNTERS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} events SEC(".maps");
-
-static __always_inline struct compaction_pid_stats *pid_stats(__u32 pid)
-{
-	struct compaction_pid_stats *ps = bpf_map_lookup_elem(&pids, &pid);
-	if (ps)
-		return ps;
-	struct compaction_pid_stats init = {};
-	init.cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(init.comm, sizeof(init.comm));
-	bpf_map_update_elem(&pids, &pid, &init, BPF_NOEXIST);
-	ps = bpf_map_lookup_elem(&pids, &pid);
-	if (!ps)
-		VMTUNE_COUNT(counters, COMPACTION_CTR_PID_MAP_FULL, 1);
-	return ps;
-}
+VMTUNE_DEFINE_TASK_ENTRY(pid_stats, pids, __u32, struct compaction_pid_stats,
+			 COMPACTION_CTR_PID_MAP_FULL)
 
 static __always_inline int on_try_to_compact(int order)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
+	__u32 pid = id >> 32;
 	struct direct_mark m = { .ts_ns = bpf_ktime_get_ns(), .order = order };
 	bpf_map_update_elem(&marks, &tid, &m, BPF_ANY);
 	VMTUNE_COUNT(counters, COMPACTION_CTR_DIRECT_ENTRIES, 1);
-	struct compaction_pid_stats *ps = pid_stats(id >> 32);
+	struct compaction_pid_stats *ps = pid_stats(&pid);
 	if (ps) {
 		__sync_fetch_and_add(&ps->count, 1);
 		if ((__u32)order > ps->max_order && order >= 0)
@@ -105,10 +61,27 @@ static __always_inline int on_begin(int direct, int order)
 	return 0;
 }
 
+/* A zone pass over the threshold, as a ring-buffer record. */
+static __always_inline void emit_slow(__u64 id, __u64 delta_ns, int direct, int order, int status)
+{
+	struct compaction_event *e =
+		vmtune_reserve(&events, sizeof(*e), &counters, COMPACTION_CTR_EVENTS_DROPPED);
+	if (!e)
+		return;
+	VMTUNE_FILL_TASK(e, id);
+	e->latency_ns = delta_ns;
+	e->order = direct ? order : -1;
+	e->status = status;
+	e->direct = direct;
+	e->_pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
 static __always_inline int on_end(int status)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
+	__u32 pid = id >> 32;
 	struct pass *p = bpf_map_lookup_elem(&passes, &tid);
 	if (!p)
 		return 0;
@@ -126,46 +99,31 @@ static __always_inline int on_end(int status)
 	}
 	__u64 us = delta_ns / 1000;
 
-	__u32 k = COMPACTION_HIST_ALL;
-	struct compaction_hist *h = bpf_map_lookup_elem(&hists, &k);
-	if (h)
-		VMTUNE_HIST_ADD(h, us, COMPACTION_MAX_SLOTS);
+	VMTUNE_HIST_ADD_AT(hists, COMPACTION_HIST_ALL, us, COMPACTION_MAX_SLOTS);
 	if (status >= 0 && status < COMPACTION_NR_STATUS)
 		VMTUNE_COUNT(counters, COMPACTION_CTR_STATUS_BASE + status, 1);
 	if (direct) {
-		k = COMPACTION_HIST_DIRECT;
-		h = bpf_map_lookup_elem(&hists, &k);
-		if (h)
-			VMTUNE_HIST_ADD(h, us, COMPACTION_MAX_SLOTS);
-		struct compaction_pid_stats *ps = pid_stats(id >> 32);
+		VMTUNE_HIST_ADD_AT(hists, COMPACTION_HIST_DIRECT, us, COMPACTION_MAX_SLOTS);
+		struct compaction_pid_stats *ps = pid_stats(&pid);
 		if (ps) {
 			__sync_fetch_and_add(&ps->total_us, us);
 			vmtune_store_max(&ps->max_us, us);
 		}
 	}
-	if (delta_ns >= slow_event_ns) {
-		struct compaction_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (!e) {
-			VMTUNE_COUNT(counters, COMPACTION_CTR_EVENTS_DROPPED, 1);
-			return 0;
-		}
-		e->latency_ns = delta_ns;
-		e->cgroup_id = bpf_get_current_cgroup_id();
-		e->pid = id >> 32;
-		e->tid = tid;
-		e->order = direct ? order : -1;
-		e->status = status;
-		e->direct = direct;
-		e->_pad = 0;
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
-		bpf_ringbuf_submit(e, 0);
-	}
+	if (delta_ns >= slow_event_ns)
+		emit_slow(id, delta_ns, direct, order, status);
 	return 0;
 }
 
-/* ---- tp_btf ---- */
+/* ---- programs: tp_btf and classic tp twins around the handlers above ---- */
 SEC("tp_btf/mm_compaction_try_to_compact_pages")
 int BPF_PROG(vmt_cmp_try_btf, int order, gfp_t gfp, int prio) { return on_try_to_compact(order); }
+SEC("tp/compaction/mm_compaction_try_to_compact_pages")
+int vmt_cmp_try_tp(struct trace_event_raw_mm_compaction_try_to_compact_pages *ctx)
+{
+	return on_try_to_compact(BPF_CORE_READ(ctx, order));
+}
+
 SEC("tp_btf/mm_compaction_begin")
 int BPF_PROG(vmt_cmp_beg_btf, struct compact_control *cc, unsigned long zone_start,
 	     unsigned long zone_end, bool sync)
@@ -173,72 +131,26 @@ int BPF_PROG(vmt_cmp_beg_btf, struct compact_control *cc, unsigned long zone_sta
 	int direct = BPF_CORE_READ(cc, direct_compaction);
 	return on_begin(direct, direct ? BPF_CORE_READ(cc, order) : -1);
 }
+SEC("tp/compaction/mm_compaction_begin")
+int vmt_cmp_beg_tp(void *ctx) { return on_begin(-1, -1); }
+
 SEC("tp_btf/mm_compaction_end")
 int BPF_PROG(vmt_cmp_end_btf, struct compact_control *cc, unsigned long zone_start,
 	     unsigned long zone_end, bool sync, int status)
 {
 	return on_end(status);
 }
-SEC("tp_btf/mm_compaction_deferred")
-int BPF_PROG(vmt_cmp_dfd_btf, struct zone *zone, int order)
-{
-	VMTUNE_COUNT(counters, COMPACTION_CTR_DEFERRED, 1);
-	return 0;
-}
-SEC("tp_btf/mm_compaction_defer_compaction")
-int BPF_PROG(vmt_cmp_dfc_btf, struct zone *zone, int order)
-{
-	VMTUNE_COUNT(counters, COMPACTION_CTR_DEFER_COMPACTION, 1);
-	return 0;
-}
-SEC("tp_btf/mm_compaction_kcompactd_wake")
-int BPF_PROG(vmt_cmp_kcw_btf, int nid, int order, enum zone_type idx)
-{
-	VMTUNE_COUNT(counters, COMPACTION_CTR_KCOMPACTD_WAKE, 1);
-	return 0;
-}
-SEC("tp_btf/mm_compaction_wakeup_kcompactd")
-int BPF_PROG(vmt_cmp_wkc_btf, int nid, int order, enum zone_type idx)
-{
-	VMTUNE_COUNT(counters, COMPACTION_CTR_WAKEUP_KCOMPACTD, 1);
-	return 0;
-}
-
-/* ---- classic tracepoints ---- */
-SEC("tp/compaction/mm_compaction_try_to_compact_pages")
-int vmt_cmp_try_tp(struct trace_event_raw_mm_compaction_try_to_compact_pages *ctx)
-{
-	return on_try_to_compact(BPF_CORE_READ(ctx, order));
-}
-SEC("tp/compaction/mm_compaction_begin")
-int vmt_cmp_beg_tp(void *ctx) { return on_begin(-1, -1); }
 SEC("tp/compaction/mm_compaction_end")
 int vmt_cmp_end_tp(struct trace_event_raw_mm_compaction_end *ctx)
 {
 	int status = bpf_core_field_exists(ctx->status) ? BPF_CORE_READ(ctx, status) : -1;
 	return on_end(status);
 }
-SEC("tp/compaction/mm_compaction_deferred")
-int vmt_cmp_dfd_tp(void *ctx)
-{
-	VMTUNE_COUNT(counters, COMPACTION_CTR_DEFERRED, 1);
-	return 0;
-}
-SEC("tp/compaction/mm_compaction_defer_compaction")
-int vmt_cmp_dfc_tp(void *ctx)
-{
-	VMTUNE_COUNT(counters, COMPACTION_CTR_DEFER_COMPACTION, 1);
-	return 0;
-}
-SEC("tp/compaction/mm_compaction_kcompactd_wake")
-int vmt_cmp_kcw_tp(void *ctx)
-{
-	VMTUNE_COUNT(counters, COMPACTION_CTR_KCOMPACTD_WAKE, 1);
-	return 0;
-}
-SEC("tp/compaction/mm_compaction_wakeup_kcompactd")
-int vmt_cmp_wkc_tp(void *ctx)
-{
-	VMTUNE_COUNT(counters, COMPACTION_CTR_WAKEUP_KCOMPACTD, 1);
-	return 0;
-}
+
+VMTUNE_COUNT_ONLY(vmt_cmp_dfd, "compaction", "mm_compaction_deferred", COMPACTION_CTR_DEFERRED)
+VMTUNE_COUNT_ONLY(vmt_cmp_dfc, "compaction", "mm_compaction_defer_compaction",
+		  COMPACTION_CTR_DEFER_COMPACTION)
+VMTUNE_COUNT_ONLY(vmt_cmp_kcw, "compaction", "mm_compaction_kcompactd_wake",
+		  COMPACTION_CTR_KCOMPACTD_WAKE)
+VMTUNE_COUNT_ONLY(vmt_cmp_wkc, "compaction", "mm_compaction_wakeup_kcompactd",
+		  COMPACTION_CTR_WAKEUP_KCOMPACTD)

@@ -12,35 +12,17 @@ VMTUNE_STATIC_ASSERT(sizeof(struct faults_pid_stats) == 56, "pid stats layout");
 
 #define X86_PF_WRITE 0x2 /* arch/x86/include/asm/trap_pf.h */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FAULTS_MAX_PIDS);
-	__type(key, __u32);
-	__type(value, struct faults_pid_stats);
-} pids SEC(".maps");
+VMTUNE_HASH(pids, FAULTS_MAX_PIDS, __u32 /* tgid */, struct faults_pid_stats);
+VMTUNE_PERCPU_ARRAY(counters, FAULTS_NR_COUNTERS, __u64);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FAULTS_NR_COUNTERS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
+VMTUNE_DEFINE_TASK_ENTRY(pid_stats, pids, __u32, struct faults_pid_stats, FAULTS_CTR_PID_MAP_FULL)
 
 static __always_inline int on_fault(int kernel, unsigned long error_code)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	struct faults_pid_stats *ps = bpf_map_lookup_elem(&pids, &pid);
-	if (!ps) {
-		struct faults_pid_stats init = {};
-		init.cgroup_id = bpf_get_current_cgroup_id();
-		bpf_get_current_comm(init.comm, sizeof(init.comm));
-		bpf_map_update_elem(&pids, &pid, &init, BPF_NOEXIST);
-		ps = bpf_map_lookup_elem(&pids, &pid);
-		if (!ps) {
-			VMTUNE_COUNT(counters, FAULTS_CTR_PID_MAP_FULL, 1);
-			return 0;
-		}
-	}
+	struct faults_pid_stats *ps = pid_stats(&pid);
+	if (!ps)
+		return 0;
 	int write = (error_code & X86_PF_WRITE) != 0;
 	if (kernel)
 		__sync_fetch_and_add(write ? &ps->kernel_write : &ps->kernel_read, 1);

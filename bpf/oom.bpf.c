@@ -13,26 +13,16 @@ VMTUNE_STATIC_ASSERT(sizeof(struct oom_event) == 112, "event layout");
 
 const volatile __u64 page_kb = 4;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, OOM_NR_COUNTERS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 * 1024);
-} events SEC(".maps");
+VMTUNE_PERCPU_ARRAY(counters, OOM_NR_COUNTERS, __u64);
+VMTUNE_RINGBUF(events, 64 * 1024);
 
 static __always_inline struct oom_event *reserve(void)
 {
 	VMTUNE_COUNT(counters, OOM_CTR_MARK_VICTIM, 1);
-	struct oom_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		VMTUNE_COUNT(counters, OOM_CTR_EVENTS_DROPPED, 1);
+	struct oom_event *e =
+		vmtune_reserve(&events, sizeof(*e), &counters, OOM_CTR_EVENTS_DROPPED);
+	if (!e)
 		return 0;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->trigger_pid = bpf_get_current_pid_tgid() >> 32;
 	e->trigger_cgroup_id = bpf_get_current_cgroup_id();
@@ -95,25 +85,10 @@ int vmt_oom_vic_tp(struct trace_event_raw_mark_victim *ctx)
 	return 0;
 }
 
-#define COUNT_ONLY(name, sec, idx)                \
-	SEC(sec)                                  \
-	int name(void *ctx)                       \
-	{                                         \
-		VMTUNE_COUNT(counters, idx, 1);   \
-		return 0;                         \
-	}
-
-COUNT_ONLY(vmt_oom_wake_btf, "tp_btf/wake_reaper", OOM_CTR_WAKE_REAPER)
-COUNT_ONLY(vmt_oom_srt_btf, "tp_btf/start_task_reaping", OOM_CTR_START_REAPING)
-COUNT_ONLY(vmt_oom_frt_btf, "tp_btf/finish_task_reaping", OOM_CTR_FINISH_REAPING)
-COUNT_ONLY(vmt_oom_skrt_btf, "tp_btf/skip_task_reaping", OOM_CTR_SKIP_REAPING)
-COUNT_ONLY(vmt_oom_rrz_btf, "tp_btf/reclaim_retry_zone", OOM_CTR_RECLAIM_RETRY_ZONE)
-COUNT_ONLY(vmt_oom_cr_btf, "tp_btf/compact_retry", OOM_CTR_COMPACT_RETRY)
-COUNT_ONLY(vmt_oom_adj_btf, "tp_btf/oom_score_adj_update", OOM_CTR_SCORE_ADJ_UPDATE)
-COUNT_ONLY(vmt_oom_wake_tp, "tp/oom/wake_reaper", OOM_CTR_WAKE_REAPER)
-COUNT_ONLY(vmt_oom_srt_tp, "tp/oom/start_task_reaping", OOM_CTR_START_REAPING)
-COUNT_ONLY(vmt_oom_frt_tp, "tp/oom/finish_task_reaping", OOM_CTR_FINISH_REAPING)
-COUNT_ONLY(vmt_oom_skrt_tp, "tp/oom/skip_task_reaping", OOM_CTR_SKIP_REAPING)
-COUNT_ONLY(vmt_oom_rrz_tp, "tp/oom/reclaim_retry_zone", OOM_CTR_RECLAIM_RETRY_ZONE)
-COUNT_ONLY(vmt_oom_cr_tp, "tp/oom/compact_retry", OOM_CTR_COMPACT_RETRY)
-COUNT_ONLY(vmt_oom_adj_tp, "tp/oom/oom_score_adj_update", OOM_CTR_SCORE_ADJ_UPDATE)
+VMTUNE_COUNT_ONLY(vmt_oom_wake, "oom", "wake_reaper", OOM_CTR_WAKE_REAPER)
+VMTUNE_COUNT_ONLY(vmt_oom_srt, "oom", "start_task_reaping", OOM_CTR_START_REAPING)
+VMTUNE_COUNT_ONLY(vmt_oom_frt, "oom", "finish_task_reaping", OOM_CTR_FINISH_REAPING)
+VMTUNE_COUNT_ONLY(vmt_oom_skrt, "oom", "skip_task_reaping", OOM_CTR_SKIP_REAPING)
+VMTUNE_COUNT_ONLY(vmt_oom_rrz, "oom", "reclaim_retry_zone", OOM_CTR_RECLAIM_RETRY_ZONE)
+VMTUNE_COUNT_ONLY(vmt_oom_cr, "oom", "compact_retry", OOM_CTR_COMPACT_RETRY)
+VMTUNE_COUNT_ONLY(vmt_oom_adj, "oom", "oom_score_adj_update", OOM_CTR_SCORE_ADJ_UPDATE)

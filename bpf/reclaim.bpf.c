@@ -20,45 +20,15 @@ struct inflight {
 	__u32 _pad;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RECLAIM_MAX_INFLIGHT);
-	__type(key, __u64); /* tid << 1 | kind */
-	__type(value, struct inflight);
-} inflight SEC(".maps");
+VMTUNE_HASH(inflight, RECLAIM_MAX_INFLIGHT, __u64 /* tid << 1 | kind */, struct inflight);
+VMTUNE_PERCPU_ARRAY(hists, RECLAIM_NR_KINDS, struct reclaim_hist);
+VMTUNE_HASH(pids, RECLAIM_MAX_PIDS, struct reclaim_pid_key, struct reclaim_pid_stats);
+VMTUNE_PERCPU_ARRAY(counters, RECLAIM_NR_COUNTERS, __u64);
+VMTUNE_HASH(kswapd_awake, 1024, __s32 /* node id */, __u64 /* kswapd wake time, ns */);
+VMTUNE_RINGBUF(events, 256 * 1024);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RECLAIM_NR_KINDS);
-	__type(key, __u32);
-	__type(value, struct reclaim_hist);
-} hists SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RECLAIM_MAX_PIDS);
-	__type(key, struct reclaim_pid_key);
-	__type(value, struct reclaim_pid_stats);
-} pids SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RECLAIM_NR_COUNTERS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __s32); /* node id */
-	__type(value, __u64); /* kswapd wake time, ns */
-} kswapd_awake SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} events SEC(".maps");
+VMTUNE_DEFINE_TASK_ENTRY(pid_stats, pids, struct reclaim_pid_key, struct reclaim_pid_stats,
+			 RECLAIM_CTR_PID_MAP_FULL)
 
 static __always_inline int on_begin(__u32 kind, int order)
 {
@@ -69,6 +39,22 @@ static __always_inline int on_begin(__u32 kind, int order)
 	if (bpf_map_update_elem(&inflight, &key, &v, BPF_ANY))
 		VMTUNE_COUNT(counters, RECLAIM_CTR_INFLIGHT_FULL, 1);
 	return 0;
+}
+
+/* A stall over the threshold, as a ring-buffer record. */
+static __always_inline void emit_slow(__u64 id, __u32 kind, __u64 delta_ns, __s32 order,
+				      __u64 nr_reclaimed)
+{
+	struct reclaim_event *e =
+		vmtune_reserve(&events, sizeof(*e), &counters, RECLAIM_CTR_EVENTS_DROPPED);
+	if (!e)
+		return;
+	VMTUNE_FILL_TASK(e, id);
+	e->latency_ns = delta_ns;
+	e->nr_reclaimed_pages = nr_reclaimed;
+	e->kind = kind;
+	e->order = order;
+	bpf_ringbuf_submit(e, 0);
 }
 
 static __always_inline int on_end(__u32 kind, __u64 nr_reclaimed)
@@ -83,48 +69,15 @@ static __always_inline int on_end(__u32 kind, __u64 nr_reclaimed)
 	bpf_map_delete_elem(&inflight, &key);
 	__u64 us = delta_ns / 1000;
 
-	struct reclaim_hist *h = bpf_map_lookup_elem(&hists, &kind);
-	if (h)
-		VMTUNE_HIST_ADD(h, us, RECLAIM_MAX_SLOTS);
-
+	VMTUNE_HIST_ADD_AT(hists, kind, us, RECLAIM_MAX_SLOTS);
 	struct reclaim_pid_key pk = { .pid = id >> 32, .kind = kind };
-	struct reclaim_pid_stats *ps = bpf_map_lookup_elem(&pids, &pk);
-	if (!ps) {
-		struct reclaim_pid_stats init = {};
-		init.cgroup_id = bpf_get_current_cgroup_id();
-		bpf_get_current_comm(init.comm, sizeof(init.comm));
-		bpf_map_update_elem(&pids, &pk, &init, BPF_NOEXIST);
-		ps = bpf_map_lookup_elem(&pids, &pk);
-	}
+	struct reclaim_pid_stats *ps = pid_stats(&pk);
 	if (ps) {
-		__sync_fetch_and_add(&ps->count, 1);
-		__sync_fetch_and_add(&ps->total_us, us);
+		VMTUNE_TASK_STALL_ADD(ps, us, RECLAIM_MAX_SLOTS);
 		__sync_fetch_and_add(&ps->nr_reclaimed_pages, nr_reclaimed);
-		vmtune_store_max(&ps->max_us, us);
-		__u32 slot = vmtune_log2(us);
-		if (slot >= RECLAIM_MAX_SLOTS)
-			slot = RECLAIM_MAX_SLOTS - 1;
-		__sync_fetch_and_add(&ps->slots[slot], 1);
-	} else {
-		VMTUNE_COUNT(counters, RECLAIM_CTR_PID_MAP_FULL, 1);
 	}
-
-	if (delta_ns >= slow_event_ns) {
-		struct reclaim_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (!e) {
-			VMTUNE_COUNT(counters, RECLAIM_CTR_EVENTS_DROPPED, 1);
-			return 0;
-		}
-		e->latency_ns = delta_ns;
-		e->nr_reclaimed_pages = nr_reclaimed;
-		e->cgroup_id = bpf_get_current_cgroup_id();
-		e->pid = id >> 32;
-		e->tid = (__u32)id;
-		e->kind = kind;
-		e->order = order;
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
-		bpf_ringbuf_submit(e, 0);
-	}
+	if (delta_ns >= slow_event_ns)
+		emit_slow(id, kind, delta_ns, order, nr_reclaimed);
 	return 0;
 }
 
@@ -152,74 +105,57 @@ static __always_inline int on_shrink_inactive(__u64 scanned, __u64 reclaimed, in
 	VMTUNE_COUNT(counters, file ? RECLAIM_CTR_LRU_SCANNED_FILE : RECLAIM_CTR_LRU_SCANNED_ANON,
 		     scanned);
 	VMTUNE_COUNT(counters,
-		     file ? RECLAIM_CTR_LRU_RECLAIMED_FILE : RECLAIM_CTR_LRU_RECLAIMED_ANON, reclaimed);
+		     file ? RECLAIM_CTR_LRU_RECLAIMED_FILE : RECLAIM_CTR_LRU_RECLAIMED_ANON,
+		     reclaimed);
 	return 0;
 }
 
-/* ---- tp_btf programs (typed arguments from the kernel's BTF) ---- */
-SEC("tp_btf/mm_vmscan_direct_reclaim_begin")
-int BPF_PROG(vmt_rcl_dbeg_btf, int order, gfp_t gfp) { return on_begin(RECLAIM_KIND_DIRECT, order); }
-SEC("tp_btf/mm_vmscan_direct_reclaim_end")
-int BPF_PROG(vmt_rcl_dend_btf, unsigned long nr) { return on_end(RECLAIM_KIND_DIRECT, nr); }
-SEC("tp_btf/mm_vmscan_memcg_reclaim_begin")
-int BPF_PROG(vmt_rcl_mbeg_btf, int order, gfp_t gfp) { return on_begin(RECLAIM_KIND_MEMCG, order); }
-SEC("tp_btf/mm_vmscan_memcg_reclaim_end")
-int BPF_PROG(vmt_rcl_mend_btf, unsigned long nr) { return on_end(RECLAIM_KIND_MEMCG, nr); }
-SEC("tp_btf/mm_vmscan_memcg_softlimit_reclaim_begin")
-int BPF_PROG(vmt_rcl_sbeg_btf, int order, gfp_t gfp) { return on_begin(RECLAIM_KIND_MEMCG, order); }
-SEC("tp_btf/mm_vmscan_memcg_softlimit_reclaim_end")
-int BPF_PROG(vmt_rcl_send_btf, unsigned long nr) { return on_end(RECLAIM_KIND_MEMCG, nr); }
+/* ---- programs: each event as a tp_btf and a classic tp twin around one handler ---- */
+
+/* The begin and end programs of one kind of reclaim stall: vmt_rcl_<x>beg_{btf,tp} on
+ * vmscan:<event>_begin and vmt_rcl_<x>end_{btf,tp} on vmscan:<event>_end. */
+#define RECLAIM_STALL_PROGS(x, event, kind)                                                        \
+	SEC("tp_btf/" event "_begin")                                                              \
+	int BPF_PROG(vmt_rcl_##x##beg_btf, int order, gfp_t gfp) { return on_begin(kind, order); } \
+	SEC("tp/vmscan/" event "_begin")                                                           \
+	int vmt_rcl_##x##beg_tp(                                                                   \
+		struct trace_event_raw_mm_vmscan_direct_reclaim_begin_template *ctx)               \
+	{                                                                                          \
+		return on_begin(kind, BPF_CORE_READ(ctx, order));                                  \
+	}                                                                                          \
+	SEC("tp_btf/" event "_end")                                                                \
+	int BPF_PROG(vmt_rcl_##x##end_btf, unsigned long nr) { return on_end(kind, nr); }          \
+	SEC("tp/vmscan/" event "_end")                                                             \
+	int vmt_rcl_##x##end_tp(struct trace_event_raw_mm_vmscan_direct_reclaim_end_template *ctx) \
+	{                                                                                          \
+		return on_end(kind, BPF_CORE_READ(ctx, nr_reclaimed));                             \
+	}
+
+RECLAIM_STALL_PROGS(d, "mm_vmscan_direct_reclaim", RECLAIM_KIND_DIRECT)
+RECLAIM_STALL_PROGS(m, "mm_vmscan_memcg_reclaim", RECLAIM_KIND_MEMCG)
+RECLAIM_STALL_PROGS(s, "mm_vmscan_memcg_softlimit_reclaim", RECLAIM_KIND_MEMCG)
+
 SEC("tp_btf/mm_vmscan_kswapd_wake")
 int BPF_PROG(vmt_rcl_kwake_btf, int nid, int zid, int order) { return on_kswapd_wake(nid); }
-SEC("tp_btf/mm_vmscan_kswapd_sleep")
-int BPF_PROG(vmt_rcl_kslp_btf, int nid) { return on_kswapd_sleep(nid); }
-SEC("tp_btf/mm_vmscan_lru_shrink_inactive")
-int BPF_PROG(vmt_rcl_lru_btf, int nid, unsigned long nr_scanned, unsigned long nr_reclaimed,
-	     struct reclaim_stat *stat, int priority, int file)
-{
-	return on_shrink_inactive(nr_scanned, nr_reclaimed, file);
-}
-
-/* ---- classic tracepoints (tracefs; need root) ---- */
-SEC("tp/vmscan/mm_vmscan_direct_reclaim_begin")
-int vmt_rcl_dbeg_tp(struct trace_event_raw_mm_vmscan_direct_reclaim_begin_template *ctx)
-{
-	return on_begin(RECLAIM_KIND_DIRECT, BPF_CORE_READ(ctx, order));
-}
-SEC("tp/vmscan/mm_vmscan_direct_reclaim_end")
-int vmt_rcl_dend_tp(struct trace_event_raw_mm_vmscan_direct_reclaim_end_template *ctx)
-{
-	return on_end(RECLAIM_KIND_DIRECT, BPF_CORE_READ(ctx, nr_reclaimed));
-}
-SEC("tp/vmscan/mm_vmscan_memcg_reclaim_begin")
-int vmt_rcl_mbeg_tp(struct trace_event_raw_mm_vmscan_direct_reclaim_begin_template *ctx)
-{
-	return on_begin(RECLAIM_KIND_MEMCG, BPF_CORE_READ(ctx, order));
-}
-SEC("tp/vmscan/mm_vmscan_memcg_reclaim_end")
-int vmt_rcl_mend_tp(struct trace_event_raw_mm_vmscan_direct_reclaim_end_template *ctx)
-{
-	return on_end(RECLAIM_KIND_MEMCG, BPF_CORE_READ(ctx, nr_reclaimed));
-}
-SEC("tp/vmscan/mm_vmscan_memcg_softlimit_reclaim_begin")
-int vmt_rcl_sbeg_tp(struct trace_event_raw_mm_vmscan_direct_reclaim_begin_template *ctx)
-{
-	return on_begin(RECLAIM_KIND_MEMCG, BPF_CORE_READ(ctx, order));
-}
-SEC("tp/vmscan/mm_vmscan_memcg_softlimit_reclaim_end")
-int vmt_rcl_send_tp(struct trace_event_raw_mm_vmscan_direct_reclaim_end_template *ctx)
-{
-	return on_end(RECLAIM_KIND_MEMCG, BPF_CORE_READ(ctx, nr_reclaimed));
-}
 SEC("tp/vmscan/mm_vmscan_kswapd_wake")
 int vmt_rcl_kwake_tp(struct trace_event_raw_mm_vmscan_kswapd_wake *ctx)
 {
 	return on_kswapd_wake(BPF_CORE_READ(ctx, nid));
 }
+
+SEC("tp_btf/mm_vmscan_kswapd_sleep")
+int BPF_PROG(vmt_rcl_kslp_btf, int nid) { return on_kswapd_sleep(nid); }
 SEC("tp/vmscan/mm_vmscan_kswapd_sleep")
 int vmt_rcl_kslp_tp(struct trace_event_raw_mm_vmscan_kswapd_sleep *ctx)
 {
 	return on_kswapd_sleep(BPF_CORE_READ(ctx, nid));
+}
+
+SEC("tp_btf/mm_vmscan_lru_shrink_inactive")
+int BPF_PROG(vmt_rcl_lru_btf, int nid, unsigned long nr_scanned, unsigned long nr_reclaimed,
+	     struct reclaim_stat *stat, int priority, int file)
+{
+	return on_shrink_inactive(nr_scanned, nr_reclaimed, file);
 }
 SEC("tp/vmscan/mm_vmscan_lru_shrink_inactive")
 int vmt_rcl_lru_tp(struct trace_event_raw_mm_vmscan_lru_shrink_inactive *ctx)

@@ -14,33 +14,33 @@ extern unsigned int CONFIG_HZ __kconfig __weak;
 
 const volatile __u64 slow_event_us = 10 * 1000;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct writeback_hist);
-} hists SEC(".maps");
+VMTUNE_PERCPU_ARRAY(hists, 1, struct writeback_hist);
+VMTUNE_HASH(pids, WRITEBACK_MAX_PIDS, __u32 /* tgid */, struct writeback_pid_stats);
+VMTUNE_PERCPU_ARRAY(counters, WRITEBACK_NR_COUNTERS, __u64);
+VMTUNE_RINGBUF(events, 256 * 1024);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, WRITEBACK_MAX_PIDS);
-	__type(key, __u32);
-	__type(value, struct writeback_pid_stats);
-} pids SEC(".maps");
+VMTUNE_DEFINE_TASK_ENTRY(pid_stats, pids, __u32, struct writeback_pid_stats,
+			 WRITEBACK_CTR_PID_MAP_FULL)
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, WRITEBACK_NR_COUNTERS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
+/* A pause over the threshold, as a ring-buffer record. bdi_src: kernel pointer to the device
+ * name (tp_btf) or NULL with bdi_tp set (classic). */
+static __always_inline void emit_slow(__u64 id, __u64 pause_us, __u64 dirtied, const char *bdi_src,
+				      const char *bdi_tp)
+{
+	struct writeback_event *e =
+		vmtune_reserve(&events, sizeof(*e), &counters, WRITEBACK_CTR_EVENTS_DROPPED);
+	if (!e)
+		return;
+	VMTUNE_FILL_TASK(e, id);
+	e->pause_us = pause_us;
+	e->dirtied_pages = dirtied;
+	if (bdi_src)
+		bpf_probe_read_kernel_str(e->bdi, sizeof(e->bdi), bdi_src);
+	else
+		bpf_probe_read_kernel_str(e->bdi, sizeof(e->bdi), bdi_tp);
+	bpf_ringbuf_submit(e, 0);
+}
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} events SEC(".maps");
-
-/* bdi_src: kernel pointer to the device name (tp_btf) or NULL with bdi_tp set (classic). */
 static __always_inline int on_balance(__u64 pause_us, __u64 dirtied, const char *bdi_src,
 				      const char *bdi_tp)
 {
@@ -48,55 +48,21 @@ static __always_inline int on_balance(__u64 pause_us, __u64 dirtied, const char 
 	if (pause_us == 0)
 		return 0;
 	VMTUNE_COUNT(counters, WRITEBACK_CTR_PAUSES, 1);
-	__u32 k = 0;
-	struct writeback_hist *h = bpf_map_lookup_elem(&hists, &k);
-	if (h)
-		VMTUNE_HIST_ADD(h, pause_us, WRITEBACK_MAX_SLOTS);
+	VMTUNE_HIST_ADD_AT(hists, 0, pause_us, WRITEBACK_MAX_SLOTS);
 
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32;
-	struct writeback_pid_stats *ps = bpf_map_lookup_elem(&pids, &pid);
-	if (!ps) {
-		struct writeback_pid_stats init = {};
-		init.cgroup_id = bpf_get_current_cgroup_id();
-		bpf_get_current_comm(init.comm, sizeof(init.comm));
-		bpf_map_update_elem(&pids, &pid, &init, BPF_NOEXIST);
-		ps = bpf_map_lookup_elem(&pids, &pid);
-	}
+	struct writeback_pid_stats *ps = pid_stats(&pid);
 	if (ps) {
-		__sync_fetch_and_add(&ps->count, 1);
-		__sync_fetch_and_add(&ps->total_us, pause_us);
+		VMTUNE_TASK_STALL_ADD(ps, pause_us, WRITEBACK_MAX_SLOTS);
 		__sync_fetch_and_add(&ps->dirtied_pages, dirtied);
-		vmtune_store_max(&ps->max_us, pause_us);
-		__u32 slot = vmtune_log2(pause_us);
-		if (slot >= WRITEBACK_MAX_SLOTS)
-			slot = WRITEBACK_MAX_SLOTS - 1;
-		__sync_fetch_and_add(&ps->slots[slot], 1);
-	} else {
-		VMTUNE_COUNT(counters, WRITEBACK_CTR_PID_MAP_FULL, 1);
 	}
-
-	if (pause_us >= slow_event_us) {
-		struct writeback_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (!e) {
-			VMTUNE_COUNT(counters, WRITEBACK_CTR_EVENTS_DROPPED, 1);
-			return 0;
-		}
-		e->pause_us = pause_us;
-		e->dirtied_pages = dirtied;
-		e->cgroup_id = bpf_get_current_cgroup_id();
-		e->pid = pid;
-		e->tid = (__u32)id;
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
-		if (bdi_src)
-			bpf_probe_read_kernel_str(e->bdi, sizeof(e->bdi), bdi_src);
-		else
-			bpf_probe_read_kernel_str(e->bdi, sizeof(e->bdi), bdi_tp);
-		bpf_ringbuf_submit(e, 0);
-	}
+	if (pause_us >= slow_event_us)
+		emit_slow(id, pause_us, dirtied, bdi_src, bdi_tp);
 	return 0;
 }
 
+/* ---- programs: tp_btf and classic tp twins around on_balance ---- */
 SEC("tp_btf/balance_dirty_pages")
 int BPF_PROG(vmt_wb_bdp_btf, struct bdi_writeback *wb, struct dirty_throttle_control *dtc,
 	     unsigned long dirty_ratelimit, unsigned long task_ratelimit, unsigned long dirtied,

@@ -4,19 +4,16 @@
 // team's ../shared/fixtures is not beside the clone (a user's clone has none).
 
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace vmtune::test {
 
@@ -50,11 +47,18 @@ inline const nlohmann::json& shared_expected() {
   return j;
 }
 
+/// Writes one file of a fixture tree built in a temporary directory: the directories above
+/// `path` are created, `text` is written as is (binary, no newline conversion).
+inline void write_fixture(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
 inline bool running_as_root() { return ::geteuid() == 0; }
 
 struct CommandResult {
-  int exit_code = -1;   ///< exit status, or 128+signal
-  std::string out;      ///< standard output
+  int exit_code = -1;  ///< exit status, or 128+signal
+  std::string out;     ///< standard output
 };
 
 /// Runs a shell command line, capturing stdout (stderr goes to `stderr_file` when given).
@@ -78,14 +82,14 @@ inline CommandResult run_command(const std::string& cmd, const std::string& stde
 }  // namespace vmtune::test
 
 /// Skips the test when ../shared/fixtures is absent (one-line reason).
-#define VMTUNE_REQUIRE_SHARED_FIXTURES()                                                  \
-  do {                                                                                     \
-    if (!std::filesystem::exists(::vmtune::test::shared_fixtures() / "expected.json")) {  \
+#define VMTUNE_REQUIRE_SHARED_FIXTURES()                                                      \
+  do {                                                                                        \
+    if (!std::filesystem::exists(::vmtune::test::shared_fixtures() / "expected.json")) {      \
       GTEST_SKIP() << "shared fixtures not present at " << ::vmtune::test::shared_fixtures(); \
-    }                                                                                      \
+    }                                                                                         \
   } while (0)
 
-#define VMTUNE_REQUIRE_ROOT()                                        \
-  do {                                                               \
+#define VMTUNE_REQUIRE_ROOT()                                             \
+  do {                                                                    \
     if (!::vmtune::test::running_as_root()) GTEST_SKIP() << "needs root"; \
   } while (0)

@@ -7,7 +7,6 @@
 
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
-#include "app/trace_hook.hpp"
 #include "collect/bpf/trace_session.hpp"
 #include "core/escape.hpp"
 #include "json/sample_json.hpp"
@@ -26,16 +25,18 @@ struct TraceArgs {
   std::string output;
 };
 
+/// `vmtune trace --help`.
+constexpr const char* kHelp =
+    R"(Trace memory stalls with eBPF for a while: direct/memcg reclaim, compaction, THP
+collapses, dirty-page throttling, OOM kills and (opt-in) page faults. Needs root, or
+CAP_BPF+CAP_PERFMON (setcap cap_bpf,cap_perfmon=ep vmtune). Exit code 6 when none of
+the requested probes could be attached.)";
+
 }  // namespace
 
 void add_trace_command(CLI::App& app, CommandTable& table) {
   auto args = std::make_shared<TraceArgs>();
-  auto* sub = app.add_subcommand(
-      "trace",
-      "Trace memory stalls with eBPF for a while: direct/memcg reclaim, compaction, THP\n"
-      "collapses, dirty-page throttling, OOM kills and (opt-in) page faults. Needs root, or\n"
-      "CAP_BPF+CAP_PERFMON (setcap cap_bpf,cap_perfmon=ep vmtune). Exit code 6 when none of\n"
-      "the requested probes could be attached.");
+  auto* sub = app.add_subcommand("trace", kHelp);
   sub->add_option("-d,--duration", args->duration, "Seconds to trace (SIGINT ends it early)")
       ->check(finite_range(0.0, 86400.0));
   sub->add_option("-f,--format", args->format, "Output format")
@@ -74,15 +75,12 @@ void add_trace_command(CLI::App& app, CommandTable& table) {
     options.prefer = *prefer;
     options.slow_event_us = static_cast<std::uint64_t>(args->threshold_ms * 1000.0);
     options.top_n = args->top;
-    const bool tty = stderr_is_tty();
     const core::RootFs live;
+    const auto progress = progress_line("trace");
     auto stats = collect::bpf::run_trace(
         live, options, args->duration, &ctx.stop,
-        [tty](double elapsed, double total) {
-          if (tty) {
-            std::cerr << "\rvmtune trace: " << static_cast<int>(total - elapsed + 0.999)
-                      << " s left " << std::flush;
-          }
+        [&progress](double elapsed, double total) {
+          if (progress) progress("tracing", elapsed, total);
         },
         [&](const std::vector<model::ProbeStatus>& status) {
           std::string attached;
@@ -95,7 +93,7 @@ void add_trace_command(CLI::App& app, CommandTable& table) {
                       << std::flush;
           }
         });
-    if (tty) std::cerr << "\r\033[K" << std::flush;
+    clear_progress();
     bool any = false;
     for (const auto& p : stats.probes) any = any || p.attached;
     const std::string text = args->format == "json" ? json::dump(json::bpf_to_json(stats), 2) + "\n"

@@ -11,12 +11,12 @@
 #include <utility>
 #include <vector>
 
-#include "app/input.hpp"
+#include "sampler/sampler.hpp"
 
 namespace vmtune::app {
 
 struct Context {
-  GlobalOptions global;
+  sampler::Origin global;         ///< --root, --proc, --sys, --etc
   std::atomic<bool> stop{false};  ///< set by SIGINT/SIGTERM
 };
 
@@ -34,9 +34,23 @@ void add_trace_command(CLI::App& app, CommandTable& table);
 /// Parses argv and runs the chosen subcommand; returns the process exit code.
 int run(int argc, char** argv);
 
-/// Opens the input named by the global options, printing the error (and returning false) if
-/// it cannot be opened.
-bool open_input_or_report(const Context& ctx, std::optional<Input>& out);
+/// Opens the sampler on the input the global options name, printing the error (and returning
+/// false) if it cannot be opened.
+bool open_sampler_or_report(const Context& ctx, std::optional<sampler::Sampler>& out);
+
+/// A progress line on stderr while the sampler waits: "\rvmtune <command>: <phase>, N s left",
+/// only when stderr is a terminal (stderr_is_tty); clear_progress() erases it.
+sampler::Progress progress_line(const std::string& command);
+void clear_progress();
+
+/// --pg CONNINFO and --no-pg, shared by every command that samples.
+struct PgArgs {
+  std::string conninfo;   ///< empty: the PG* environment, else each discovered server's socket
+  bool disabled = false;  ///< --no-pg
+};
+void add_pg_options(CLI::App* sub, PgArgs& pg, const std::string& disabled_help);
+/// Sets the sampler's PostgreSQL options from the command line.
+void set_pg_options(const PgArgs& pg, sampler::Options& options);
 
 /// A number of seconds (or milliseconds) that must be finite and within [lo, hi]: NaN, inf
 /// and out-of-range values are usage errors naming the option (exit 3).

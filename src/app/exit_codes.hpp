@@ -4,13 +4,13 @@
 
 namespace vmtune::app {
 
-inline constexpr int kExitOk = 0;          ///< success; audit: nothing at warning or above
-inline constexpr int kExitWarning = 1;     ///< audit: at least one warning finding
-inline constexpr int kExitCritical = 2;    ///< audit: at least one critical finding
-inline constexpr int kExitUsage = 3;       ///< bad command line
-inline constexpr int kExitInput = 4;       ///< unreadable --root/snapshot, bad rule or config file
-inline constexpr int kExitRuntime = 5;     ///< could not write output, or another runtime failure
-inline constexpr int kExitUnavailable = 6; ///< trace: no requested probe could be attached
+inline constexpr int kExitOk = 0;           ///< success; audit: nothing at warning or above
+inline constexpr int kExitWarning = 1;      ///< audit: at least one warning finding
+inline constexpr int kExitCritical = 2;     ///< audit: at least one critical finding
+inline constexpr int kExitUsage = 3;        ///< bad command line
+inline constexpr int kExitInput = 4;        ///< unreadable --root/snapshot, bad rule or config file
+inline constexpr int kExitRuntime = 5;      ///< could not write output, or another runtime failure
+inline constexpr int kExitUnavailable = 6;  ///< trace: no requested probe could be attached
 inline constexpr int kExitInterrupted = 130;  ///< stopped by SIGINT before finishing
 
 }  // namespace vmtune::app

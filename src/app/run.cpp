@@ -124,14 +124,39 @@ int write_output(const std::string& path, const std::string& text) {
   return kExitOk;
 }
 
-bool open_input_or_report(const Context& ctx, std::optional<Input>& out) {
-  auto in = Input::open(ctx.global);
+bool open_sampler_or_report(const Context& ctx, std::optional<sampler::Sampler>& out) {
+  auto in = sampler::Sampler::open(ctx.global);
   if (!in) {
     std::cerr << "vmtune: " << core::escape_text(in.error().to_string()) << "\n";
     return false;
   }
   out.emplace(std::move(*in));
   return true;
+}
+
+void add_pg_options(CLI::App* sub, PgArgs& pg, const std::string& disabled_help) {
+  sub->add_option("--pg", pg.conninfo,
+                  "libpq connection string for PostgreSQL (default: the PG* environment, else "
+                  "each discovered server's socket)")
+      ->type_name("CONNINFO");
+  sub->add_flag("--no-pg", pg.disabled, disabled_help);
+}
+
+void set_pg_options(const PgArgs& pg, sampler::Options& options) {
+  options.postgres = !pg.disabled;
+  if (!pg.conninfo.empty()) options.conninfo = pg.conninfo;
+}
+
+sampler::Progress progress_line(const std::string& command) {
+  if (!stderr_is_tty()) return {};
+  return [command](std::string_view phase, double elapsed, double total) {
+    std::cerr << "\rvmtune " << command << ": " << phase << ", "
+              << static_cast<int>(total - elapsed + 0.999) << " s left " << std::flush;
+  };
+}
+
+void clear_progress() {
+  if (stderr_is_tty()) std::cerr << "\r\033[K" << std::flush;
 }
 
 int run(int argc, char** argv) {

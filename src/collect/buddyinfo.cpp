@@ -13,12 +13,6 @@ namespace {
 // is at most 15 on every architecture, so anything longer is garbage.
 constexpr std::size_t kMaxOrders = 32;
 
-// The message names the expected format and the problem, never the line's content.
-core::Error bad_line(const std::string& path, const core::Line& line, std::string field,
-                     std::string_view expected, std::string_view problem) {
-  return core::field_error(path, line.number, std::move(field), expected, problem);
-}
-
 }  // namespace
 
 core::Result<std::vector<model::BuddyZone>> parse_buddyinfo(std::string_view text,
@@ -33,14 +27,16 @@ core::Result<std::vector<model::BuddyZone>> parse_buddyinfo(std::string_view tex
     const auto parts = core::split_ws(line.text);
     if (parts.size() < 5 || parts[0] != "Node" || parts[1].empty() || parts[1].back() != ',' ||
         parts[2] != "zone") {
-      errs.push_back(bad_line(logical_path, line, "", "\"Node <n>, zone <name> <counts>\"",
-                              parts.size() < 5 ? "too few words" : "malformed zone header"));
+      errs.push_back(
+          core::field_error(logical_path, line, "", "\"Node <n>, zone <name> <counts>\"",
+                            parts.size() < 5 ? "too few words" : "malformed zone header"));
       continue;
     }
     core::NumberProblem why = core::NumberProblem::out_of_range;
     const auto node = core::parse_u64(parts[1].substr(0, parts[1].size() - 1), &why);
     if (!node || *node > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
-      errs.push_back(bad_line(logical_path, line, "node", "a node number", core::to_string(why)));
+      errs.push_back(
+          core::field_error(logical_path, line, "node", "a node number", core::to_string(why)));
       continue;
     }
     model::BuddyZone z;
@@ -51,9 +47,10 @@ core::Result<std::vector<model::BuddyZone>> parse_buddyinfo(std::string_view tex
       core::NumberProblem why{};
       const auto v = core::parse_u64(parts[i], &why);
       if (!v || z.free_blocks.size() >= kMaxOrders) {
-        errs.push_back(bad_line(logical_path, line, "order" + std::to_string(i - 4),
-                                v ? "at most 32 orders" : "an unsigned block count",
-                                v ? "more orders than any kernel prints" : core::to_string(why)));
+        errs.push_back(
+            core::field_error(logical_path, line, "order" + std::to_string(i - 4),
+                              v ? "at most 32 orders" : "an unsigned block count",
+                              v ? "more orders than any kernel prints" : core::to_string(why)));
         ok = false;
         break;
       }
@@ -63,7 +60,7 @@ core::Result<std::vector<model::BuddyZone>> parse_buddyinfo(std::string_view tex
     // Every zone prints the same number of orders (MAX_PAGE_ORDER + 1): a shorter line is a
     // truncated read, whose missing high orders would wrongly read as "no free blocks".
     if (!out.empty() && z.free_blocks.size() != out.front().free_blocks.size()) {
-      errs.push_back(bad_line(
+      errs.push_back(core::field_error(
           logical_path, line, "order" + std::to_string(z.free_blocks.size()),
           std::to_string(out.front().free_blocks.size()) + " orders like the zones before it",
           "the line is cut short or too long"));
@@ -72,20 +69,14 @@ core::Result<std::vector<model::BuddyZone>> parse_buddyinfo(std::string_view tex
     out.push_back(std::move(z));
   }
   if (out.empty()) {
-    return core::make_error(
-        core::ErrorKind::parse_error, logical_path,
-        core::trim(text).empty() ? "file is empty" : "no \"Node <n>, zone <name>\" line found");
+    return core::nothing_parsed(logical_path, text, "no \"Node <n>, zone <name>\" line found");
   }
   return out;
 }
 
 void read_buddyinfo(const core::RootFs& fs, model::Sample& sample) {
-  auto text = fs.read_text(core::Tree::proc, "buddyinfo");
-  if (!text) return fail_source(sample, sample.buddyinfo, "buddyinfo", text.error());
-  std::vector<core::Error> bad;
-  auto parsed = parse_buddyinfo(*text, fs.logical(core::Tree::proc, "buddyinfo"), &bad);
-  if (!parsed) return fail_source(sample, sample.buddyinfo, "buddyinfo", parsed.error(), bad);
-  set_source(sample, sample.buddyinfo, "buddyinfo", std::move(*parsed), bad);
+  collect_file(sample, sample.buddyinfo, "buddyinfo", fs, core::Tree::proc, "buddyinfo",
+               parse_buddyinfo);
 }
 
 }  // namespace vmtune::collect

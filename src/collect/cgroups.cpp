@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "collect/counters.hpp"
 #include "collect/psi.hpp"
 #include "collect/source_util.hpp"
 #include "core/parse.hpp"
@@ -103,21 +104,6 @@ core::Result<std::uint64_t> parse_cgroup_limit(std::string_view text,
                            core::to_string(why));
 }
 
-core::Result<model::Counters> parse_cgroup_counters(std::string_view text,
-                                                    const std::string& logical_path,
-                                                    std::vector<core::Error>* bad) {
-  model::Counters out;
-  for (auto& [k, v] : core::parse_key_space_u64(text, logical_path, bad)) {
-    out.insert_or_assign(std::move(k), v);
-  }
-  if (out.empty()) {
-    return core::make_error(
-        core::ErrorKind::parse_error, logical_path,
-        core::trim(text).empty() ? "file is empty" : "no \"name value\" line found");
-  }
-  return out;
-}
-
 std::string parse_cgroup_v2_path(std::string_view text) {
   for (const auto& line : core::split_lines(text)) {
     if (line.text.substr(0, 3) == "0::") return std::string(line.text.substr(3));
@@ -131,22 +117,11 @@ model::Cgroup read_cgroup_memory(const core::RootFs& fs, const std::string& rel_
   model::Cgroup g;
   g.path = path;
   bool read_any = false;
-  const auto note = [&](core::Error e) {
-    if (bad != nullptr) bad->push_back(std::move(e));
-  };
-  const auto read = [&](const char* file) -> std::optional<std::string> {
-    auto text = fs.read_text(core::Tree::sys, rel_dir + "/" + file);
-    if (!text) {
-      // Absent files are normal: the root has no memory.current, older kernels no peak.
-      if (text.error().kind != core::ErrorKind::missing) {
-        auto err = std::move(text).error();
-        if (err.field.empty()) err.field = file;
-        note(std::move(err));
-      }
-      return std::nullopt;
-    }
-    read_any = true;
-    return std::move(*text);
+  const auto read = [&](const char* file) {
+    // Absent files are normal: the root has no memory.current, older kernels no peak.
+    auto text = read_optional(fs, core::Tree::sys, rel_dir + "/" + file, bad, file);
+    read_any = read_any || text.has_value();
+    return text;
   };
   const auto logical = [&](const char* file) {
     return fs.logical(core::Tree::sys, rel_dir + "/" + file);
@@ -162,136 +137,135 @@ model::Cgroup read_cgroup_memory(const core::RootFs& fs, const std::string& rel_
       {"memory.swap.max", &model::Cgroup::swap_max},
   };
   for (const auto& lim : kLimits) {
-    auto text = read(lim.file);
-    if (!text) continue;
     // memory.current/peak never print "max", but accepting it there costs nothing.
-    auto v = parse_cgroup_limit(*text, logical(lim.file), lim.file);
-    if (v) {
-      g.*lim.member = *v;
-    } else {
-      note(v.error());
+    if (auto text = read(lim.file)) {
+      store_parsed(parse_cgroup_limit(*text, logical(lim.file), lim.file), g.*lim.member, bad);
     }
   }
-  if (auto text = read("memory.stat")) {
-    auto c = parse_cgroup_counters(*text, logical("memory.stat"), bad);
-    if (c) {
-      g.stat = std::move(*c);
-    } else {
-      note(c.error());
-    }
-  }
-  if (auto text = read("memory.events")) {
-    auto c = parse_cgroup_counters(*text, logical("memory.events"), bad);
-    if (c) {
-      g.events = std::move(*c);
-    } else {
-      note(c.error());
-    }
+  for (const auto& [file, out] :
+       {std::pair{"memory.stat", &g.stat}, std::pair{"memory.events", &g.events}}) {
+    if (auto text = read(file)) store_parsed(parse_counters(*text, logical(file), bad), *out, bad);
   }
   if (auto text = read("memory.pressure")) {
-    auto p = parse_psi(*text, logical("memory.pressure"), bad);
-    if (p) {
-      g.pressure = std::move(*p);
-    } else {
-      note(p.error());
-    }
+    store_parsed(parse_psi(*text, logical("memory.pressure"), bad), g.pressure, bad);
   }
   if (any != nullptr) *any = read_any;
   return g;
 }
 
-void read_cgroups(const core::RootFs& fs, model::Sample& sample) {
-  std::vector<core::Error> bad;
-  model::Cgroups out;
+namespace {
 
-  CgroupLayout layout;
-  bool from_mounts = false;
+// The layout the mount table shows; when it shows no cgroup mount under the sys tree, the one
+// the directories present show.
+CgroupLayout find_cgroup_layout(const core::RootFs& fs) {
   if (auto mi = fs.read_text(core::Tree::proc, "self/mountinfo")) {
-    layout = parse_cgroup_mountinfo(*mi, fs.logical(core::Tree::sys, ""));
-    from_mounts = layout.layout != "none";
+    auto layout = parse_cgroup_mountinfo(*mi, fs.logical(core::Tree::sys, ""));
+    if (layout.layout != "none") return layout;
   }
-  if (!from_mounts) layout = detect_cgroup_layout_from_tree(fs);
-  out.layout = layout.layout;
-  out.v2_mount = layout.v2_mount;
+  return detect_cgroup_layout_from_tree(fs);
+}
 
-  if (auto self = fs.read_text(core::Tree::proc, "self/cgroup")) {
-    out.self_path = parse_cgroup_v2_path(*self);
-  } else if (self.error().kind != core::ErrorKind::missing) {
-    bad.push_back(self.error());
-  }
-
+// Records why a layout yields less than the memory files of every cgroup.
+void note_layout_limits(const core::RootFs& fs, const CgroupLayout& layout,
+                        std::vector<core::Error>& bad) {
   if (layout.layout == "v1") {
     bad.push_back(core::make_error(
         core::ErrorKind::unsupported, fs.logical(core::Tree::sys, kCgroupRoot),
         "cgroup v1 only: vmtune reads per-cgroup memory from the v2 hierarchy, none is mounted"));
   }
-  if (!layout.v2_mount.empty()) {
-    const std::string& root = layout.v2_mount;
-    if (layout.layout == "hybrid") {
-      auto ctl = fs.read_text(core::Tree::sys, root + "/cgroup.controllers");
-      if (ctl) {
-        bool memory = false;
-        for (const auto w : core::split_ws(*ctl)) memory = memory || w == "memory";
-        if (!memory) {
-          bad.push_back(core::make_error(
-              core::ErrorKind::unsupported,
-              fs.logical(core::Tree::sys, root + "/cgroup.controllers"),
-              "hybrid layout with the memory controller on cgroup v1: the v2 tree has no "
-              "memory.current/max/stat (only memory.pressure); v1 memory files are not read"));
-        }
-      }
-    }
-    struct Pending {
-      std::string rel;
-      std::string path;
-      int depth;
-    };
-    std::deque<Pending> queue;
-    queue.push_back({root, "/", 0});
-    bool truncated_depth = false;
-    bool truncated_count = false;
-    std::size_t visited = 0;
-    while (!queue.empty()) {
-      if (visited >= kMaxCgroups) {
-        truncated_count = true;
-        break;
-      }
-      Pending cur = std::move(queue.front());
-      queue.pop_front();
-      ++visited;
-      bool any = false;
-      auto g = read_cgroup_memory(fs, cur.rel, cur.path, &bad, &any);
-      if (any) out.groups.push_back(std::move(g));
-      auto names = fs.list_dir(core::Tree::sys, cur.rel);
-      if (!names) {
-        // A cgroup removed during the walk is not an error; anything else is recorded.
-        if (names.error().kind != core::ErrorKind::missing || cur.depth == 0) {
-          bad.push_back(names.error());
-        }
-        continue;
-      }
-      for (const auto& name : *names) {
-        const std::string rel = cur.rel + "/" + name;
-        if (!fs.is_dir(core::Tree::sys, rel)) continue;
-        if (cur.depth >= kMaxCgroupDepth) {
-          truncated_depth = true;
-          break;
-        }
-        queue.push_back({rel, cur.path == "/" ? "/" + name : cur.path + "/" + name, cur.depth + 1});
-      }
-    }
-    if (truncated_depth || truncated_count) {
-      std::string why;
-      if (truncated_count) why = "stopped after " + std::to_string(kMaxCgroups) + " cgroups";
-      if (truncated_depth) {
-        if (!why.empty()) why += "; ";
-        why += "cgroups deeper than " + std::to_string(kMaxCgroupDepth) + " levels not read";
-      }
-      bad.push_back(core::make_error(core::ErrorKind::unsupported,
-                                     fs.logical(core::Tree::sys, root),
-                                     "cgroup walk truncated: " + why));
-    }
+  if (layout.layout != "hybrid" || layout.v2_mount.empty()) return;
+  const std::string rel = layout.v2_mount + "/cgroup.controllers";
+  auto ctl = fs.read_text(core::Tree::sys, rel);
+  if (!ctl) return;
+  bool memory = false;
+  for (const auto w : core::split_ws(*ctl)) memory = memory || w == "memory";
+  if (!memory) {
+    bad.push_back(core::make_error(
+        core::ErrorKind::unsupported, fs.logical(core::Tree::sys, rel),
+        "hybrid layout with the memory controller on cgroup v1: the v2 tree has no "
+        "memory.current/max/stat (only memory.pressure); v1 memory files are not read"));
   }
+}
+
+struct Pending {
+  std::string rel;
+  std::string path;
+  int depth;
+};
+
+// Queues the subdirectories among `names`; false when there are some but `cur` is already
+// kMaxCgroupDepth levels down.
+bool queue_children(const core::RootFs& fs, const Pending& cur,
+                    const std::vector<std::string>& names, std::deque<Pending>& queue) {
+  for (const auto& name : names) {
+    const std::string rel = cur.rel + "/" + name;
+    if (!fs.is_dir(core::Tree::sys, rel)) continue;
+    if (cur.depth >= kMaxCgroupDepth) return false;
+    queue.push_back({rel, cur.path == "/" ? "/" + name : cur.path + "/" + name, cur.depth + 1});
+  }
+  return true;
+}
+
+core::Error truncated_walk(const core::RootFs& fs, const std::string& root, bool truncated_count,
+                           bool truncated_depth) {
+  std::string why;
+  if (truncated_count) why = "stopped after " + std::to_string(kMaxCgroups) + " cgroups";
+  if (truncated_depth) {
+    if (!why.empty()) why += "; ";
+    why += "cgroups deeper than " + std::to_string(kMaxCgroupDepth) + " levels not read";
+  }
+  return core::make_error(core::ErrorKind::unsupported, fs.logical(core::Tree::sys, root),
+                          "cgroup walk truncated: " + why);
+}
+
+// Reads the memory files of the v2 tree at `root`, breadth first, within kMaxCgroups groups and
+// kMaxCgroupDepth levels.
+void walk_cgroups(const core::RootFs& fs, const std::string& root,
+                  std::vector<model::Cgroup>& groups, std::vector<core::Error>& bad) {
+  std::deque<Pending> queue;
+  queue.push_back({root, "/", 0});
+  bool truncated_depth = false;
+  bool truncated_count = false;
+  std::size_t visited = 0;
+  while (!queue.empty()) {
+    if (visited >= kMaxCgroups) {
+      truncated_count = true;
+      break;
+    }
+    Pending cur = std::move(queue.front());
+    queue.pop_front();
+    ++visited;
+    bool any = false;
+    auto g = read_cgroup_memory(fs, cur.rel, cur.path, &bad, &any);
+    if (any) groups.push_back(std::move(g));
+    auto names = fs.list_dir(core::Tree::sys, cur.rel);
+    if (!names) {
+      // A cgroup removed during the walk is not an error; anything else is recorded.
+      if (names.error().kind != core::ErrorKind::missing || cur.depth == 0) {
+        bad.push_back(names.error());
+      }
+      continue;
+    }
+    if (!queue_children(fs, cur, *names, queue)) truncated_depth = true;
+  }
+  if (truncated_depth || truncated_count) {
+    bad.push_back(truncated_walk(fs, root, truncated_count, truncated_depth));
+  }
+}
+
+}  // namespace
+
+void read_cgroups(const core::RootFs& fs, model::Sample& sample) {
+  std::vector<core::Error> bad;
+  model::Cgroups out;
+  const CgroupLayout layout = find_cgroup_layout(fs);
+  out.layout = layout.layout;
+  out.v2_mount = layout.v2_mount;
+  if (auto self = read_optional(fs, core::Tree::proc, "self/cgroup", &bad)) {
+    out.self_path = parse_cgroup_v2_path(*self);
+  }
+  note_layout_limits(fs, layout, bad);
+  if (!layout.v2_mount.empty()) walk_cgroups(fs, layout.v2_mount, out.groups, bad);
   set_source(sample, sample.cgroups, "cgroups", std::move(out), bad);
 }
 

@@ -2,7 +2,8 @@
 #pragma once
 // Cgroups: the layout of /sys/fs/cgroup (v2, v1, hybrid or none), this reader's own v2 cgroup
 // (/proc/self/cgroup "0::" line) and, for the v2 hierarchy, every cgroup's memory.* files:
-// current, peak, max, high, low, min, swap.current, swap.max, stat, events and pressure.
+// current, peak, max, high, low, min, swap.current, swap.max, stat, events and pressure
+// (stat and events through parse_counters, collect/counters.hpp).
 // The walk is bounded (kMaxCgroupDepth levels, kMaxCgroups groups); a truncated walk says so
 // in sample.unavailable.
 
@@ -42,12 +43,6 @@ CgroupLayout detect_cgroup_layout_from_tree(const core::RootFs& fs);
 core::Result<std::uint64_t> parse_cgroup_limit(std::string_view text,
                                                const std::string& logical_path,
                                                const std::string& field = {});
-
-/// memory.stat / memory.events: "name value" lines, u64 (values above INT64_MAX are kept).
-/// Bad lines go to `bad`; an empty file or one without any valid line is an error.
-core::Result<model::Counters> parse_cgroup_counters(std::string_view text,
-                                                    const std::string& logical_path,
-                                                    std::vector<core::Error>* bad);
 
 /// The v2 path from /proc/<pid>/cgroup: the "0::<path>" line, empty when there is none.
 std::string parse_cgroup_v2_path(std::string_view text);

@@ -89,8 +89,12 @@ model::Sample collect_sample(const core::RootFs& fs, const CollectOptions& optio
   read_hugepages(fs, s);
   read_numa(fs, s);
   if (options.cgroups) read_cgroups(fs, s);
-  if (options.processes) read_processes(fs, s, options.smaps_rollup);
-  (void)options;
+  if (options.processes) {
+    // A captured tree holds smaps_rollup only where the live scan read it: read all there are.
+    const auto smaps =
+        fs.is_live() || options.smaps == SmapsRollup::none ? options.smaps : SmapsRollup::all;
+    read_processes(fs, s, smaps);
+  }
   return s;
 }
 

@@ -6,14 +6,16 @@
 #include <cstdint>
 #include <optional>
 
+#include "collect/processes.hpp"
 #include "core/root_fs.hpp"
 #include "model/sample.hpp"
 
 namespace vmtune::collect {
 
 struct CollectOptions {
-  bool processes = true;     ///< scan /proc/PID
-  bool smaps_rollup = true;  ///< also read /proc/PID/smaps_rollup (costlier)
+  bool processes = true;  ///< scan /proc/PID
+  /// Whose /proc/PID/smaps_rollup to read live (it walks page tables under the mmap lock).
+  SmapsRollup smaps = SmapsRollup::selected;
   bool cgroups = true;
   /// Host facts to use instead of reading them (snapshots carry their own in meta.json).
   std::optional<model::HostInfo> host;

@@ -61,23 +61,11 @@ core::Result<std::vector<model::HugePagePool>> read_hugepage_pools(const core::R
     model::HugePagePool pool;
     pool.page_size = *size;
     const auto read_count = [&](const char* file, std::optional<std::uint64_t>& out) {
+      // Per-node pools have no resv/overcommit files; older kernels lack some: not an error.
       const std::string rel = dir + "/" + file;
-      auto text = fs.read_text(core::Tree::sys, rel);
-      if (!text) {
-        // Per-node pools have no resv/overcommit files; older kernels lack some: not an error.
-        if (text.error().kind != core::ErrorKind::missing && bad != nullptr) {
-          auto err = std::move(text).error();
-          if (err.field.empty()) err.field = file;
-          bad->push_back(std::move(err));
-        }
-        return;
+      if (auto text = read_optional(fs, core::Tree::sys, rel, bad, file)) {
+        store_parsed(parse_sysfs_u64(*text, fs.logical(core::Tree::sys, rel), file), out, bad);
       }
-      auto v = parse_sysfs_u64(*text, fs.logical(core::Tree::sys, rel), file);
-      if (!v) {
-        if (bad != nullptr) bad->push_back(v.error());
-        return;
-      }
-      out = *v;
     };
     read_count("nr_hugepages", pool.nr);
     read_count("free_hugepages", pool.free);
@@ -95,12 +83,9 @@ void read_hugepages(const core::RootFs& fs, model::Sample& sample) {
   std::vector<core::Error> bad;
   auto pools = read_hugepage_pools(fs, kHugepagesDir, &bad);
   if (!pools) {
-    auto err = std::move(pools).error();
-    if (err.kind == core::ErrorKind::missing) {
-      err.kind = core::ErrorKind::unsupported;
-      err.message = "kernel without hugetlbfs (CONFIG_HUGETLBFS off): " + err.message;
-    }
-    return fail_source(sample, sample.hugepages, "hugepages", err);
+    return fail_source(sample, sample.hugepages, "hugepages",
+                       unsupported_if_missing(std::move(pools).error(),
+                                              "kernel without hugetlbfs (CONFIG_HUGETLBFS off)"));
   }
   set_source(sample, sample.hugepages, "hugepages", std::move(*pools), bad);
 }

@@ -16,20 +16,13 @@ core::Result<model::MemInfo> parse_meminfo(std::string_view text, const std::str
     out.fields.insert_or_assign(std::move(kv.key), kv.value);
   }
   if (out.fields.empty()) {
-    return core::make_error(
-        core::ErrorKind::parse_error, logical_path,
-        core::trim(text).empty() ? "file is empty" : "no valid \"Key: <n> kB\" line found");
+    return core::nothing_parsed(logical_path, text, "no valid \"Key: <n> kB\" line found");
   }
   return out;
 }
 
 void read_meminfo(const core::RootFs& fs, model::Sample& sample) {
-  auto text = fs.read_text(core::Tree::proc, "meminfo");
-  if (!text) return fail_source(sample, sample.meminfo, "meminfo", text.error());
-  std::vector<core::Error> bad;
-  auto parsed = parse_meminfo(*text, fs.logical(core::Tree::proc, "meminfo"), &bad);
-  if (!parsed) return fail_source(sample, sample.meminfo, "meminfo", parsed.error(), bad);
-  set_source(sample, sample.meminfo, "meminfo", std::move(*parsed), bad);
+  collect_file(sample, sample.meminfo, "meminfo", fs, core::Tree::proc, "meminfo", parse_meminfo);
 }
 
 }  // namespace vmtune::collect

@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "collect/counters.hpp"
 #include "collect/hugepages.hpp"
 #include "collect/meminfo.hpp"
 #include "collect/source_util.hpp"
@@ -80,23 +81,7 @@ core::Result<model::Counters> parse_node_meminfo(std::string_view text, int node
     out.insert_or_assign(std::move(kv.key), kv.value);
   }
   if (out.empty()) {
-    return core::make_error(
-        core::ErrorKind::parse_error, logical_path,
-        core::trim(text).empty() ? "file is empty" : "no \"Node N Key: value\" line found");
-  }
-  return out;
-}
-
-core::Result<model::Counters> parse_numastat(std::string_view text, const std::string& logical_path,
-                                             std::vector<core::Error>* bad) {
-  model::Counters out;
-  for (auto& [k, v] : core::parse_key_space_u64(text, logical_path, bad)) {
-    out.insert_or_assign(std::move(k), v);
-  }
-  if (out.empty()) {
-    return core::make_error(
-        core::ErrorKind::parse_error, logical_path,
-        core::trim(text).empty() ? "file is empty" : "no \"name value\" line found");
+    return core::nothing_parsed(logical_path, text, "no \"Node N Key: value\" line found");
   }
   return out;
 }
@@ -119,113 +104,112 @@ core::Result<std::vector<std::uint32_t>> parse_node_distance(std::string_view te
   return out;
 }
 
+namespace {
+
+// The ids `online` lists, setting numa.online to its text; empty when it is absent or damaged.
+std::vector<int> read_online_ids(const core::RootFs& fs, model::Numa& numa,
+                                 std::vector<core::Error>& bad) {
+  const std::string rel = std::string(kNodeDir) + "/online";
+  auto online = read_optional(fs, core::Tree::sys, rel, &bad);
+  if (!online) return {};
+  numa.online = std::string(core::trim(*online));
+  const auto logical = fs.logical(core::Tree::sys, rel);
+  auto parsed = parse_id_list(*online, logical);
+  if (!parsed) {
+    bad.push_back(parsed.error());
+    return {};
+  }
+  if (parsed->empty()) {
+    // Node 0 is always online: an empty read is damage. Fall back to the directories.
+    bad.push_back(core::make_error(core::ErrorKind::parse_error, logical, "file is empty"));
+  }
+  return std::move(*parsed);
+}
+
+// The ids of the nodeN directories present, sorted.
+core::Result<std::vector<int>> list_node_dirs(const core::RootFs& fs) {
+  auto names = fs.list_dir(core::Tree::sys, kNodeDir);
+  if (!names) {
+    return unsupported_if_missing(std::move(names).error(),
+                                  "kernel without NUMA support (CONFIG_NUMA off)");
+  }
+  std::vector<int> ids;
+  for (const auto& name : *names) {
+    if (name.size() > 4 && name.rfind("node", 0) == 0) {
+      if (auto id = parse_node_id(std::string_view(name).substr(4))) ids.push_back(*id);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// The node's huge page pools; whether it has any.
+bool read_node_hugepages(const core::RootFs& fs, const std::string& ndir, model::NumaNode& node,
+                         std::vector<core::Error>& bad) {
+  std::vector<core::Error> hp_bad;
+  auto pools = read_hugepage_pools(fs, ndir + "/hugepages", &hp_bad);
+  bool any = false;
+  if (pools) {
+    node.hugepages = std::move(*pools);
+    any = !node.hugepages.empty();
+  } else if (pools.error().kind != core::ErrorKind::missing) {
+    bad.push_back(pools.error());
+  }
+  bad.insert(bad.end(), hp_bad.begin(), hp_bad.end());
+  return any;
+}
+
+model::NumaNode read_node(const core::RootFs& fs, int id, std::vector<core::Error>& bad) {
+  model::NumaNode node;
+  node.id = id;
+  const std::string ndir = std::string(kNodeDir) + "/node" + std::to_string(id);
+  const auto read = [&](const char* file) {
+    return read_optional(fs, core::Tree::sys, ndir + "/" + file, &bad);
+  };
+  const auto logical = [&](const char* file) {
+    return fs.logical(core::Tree::sys, ndir + "/" + file);
+  };
+  bool any = false;
+  if (auto text = read("meminfo")) {
+    any |=
+        store_parsed(parse_node_meminfo(*text, id, logical("meminfo"), &bad), node.meminfo, &bad);
+  }
+  if (auto text = read("numastat")) {
+    any |= store_parsed(parse_counters(*text, logical("numastat"), &bad), node.numastat, &bad);
+  }
+  if (auto text = read("distance")) {
+    any |= store_parsed(parse_node_distance(*text, logical("distance")), node.distance, &bad);
+  }
+  if (auto text = read("cpulist")) {
+    node.cpulist = std::string(core::trim(*text));
+    any = true;
+  }
+  if (read_node_hugepages(fs, ndir, node, bad)) any = true;
+  if (!any) {
+    bad.push_back(core::make_error(core::ErrorKind::missing, fs.logical(core::Tree::sys, ndir),
+                                   "node listed as online but none of its files could be read"));
+  }
+  return node;
+}
+
+}  // namespace
+
 void read_numa(const core::RootFs& fs, model::Sample& sample) {
-  const std::string dir = kNodeDir;
   std::vector<core::Error> bad;
   model::Numa numa;
-  std::vector<int> ids;
-
-  auto online = fs.read_text(core::Tree::sys, dir + "/online");
-  if (online) {
-    numa.online = std::string(core::trim(*online));
-    const auto logical = fs.logical(core::Tree::sys, dir + "/online");
-    auto parsed = parse_id_list(*online, logical);
-    if (!parsed) {
-      bad.push_back(parsed.error());
-    } else if (parsed->empty()) {
-      // Node 0 is always online: an empty read is damage. Fall back to the directories.
-      bad.push_back(core::make_error(core::ErrorKind::parse_error, logical, "file is empty"));
-    } else {
-      ids = std::move(*parsed);
-    }
-  } else if (online.error().kind != core::ErrorKind::missing) {
-    bad.push_back(online.error());
-  }
-  if (!online || ids.empty()) {
+  std::vector<int> ids = read_online_ids(fs, numa, bad);
+  if (ids.empty()) {
     // Captured trees often lack `online`: fall back to the nodeN directories present.
-    auto names = fs.list_dir(core::Tree::sys, dir);
-    if (!names) {
-      auto err = std::move(names).error();
-      if (err.kind == core::ErrorKind::missing) {
-        err.kind = core::ErrorKind::unsupported;
-        err.message = "kernel without NUMA support (CONFIG_NUMA off): " + err.message;
-      }
-      return fail_source(sample, sample.numa, "numa", err);
-    }
-    for (const auto& name : *names) {
-      if (name.size() > 4 && name.rfind("node", 0) == 0) {
-        if (auto id = parse_node_id(std::string_view(name).substr(4))) ids.push_back(*id);
-      }
-    }
-    std::sort(ids.begin(), ids.end());
+    auto listed = list_node_dirs(fs);
+    if (!listed) return fail_source(sample, sample.numa, "numa", listed.error());
+    ids = std::move(*listed);
   }
-
-  for (const int id : ids) {
-    model::NumaNode node;
-    node.id = id;
-    const std::string ndir = dir + "/node" + std::to_string(id);
-    const auto read = [&](const char* file) -> std::optional<std::string> {
-      auto text = fs.read_text(core::Tree::sys, ndir + "/" + file);
-      if (!text) {
-        if (text.error().kind != core::ErrorKind::missing) bad.push_back(text.error());
-        return std::nullopt;
-      }
-      return std::move(*text);
-    };
-    const auto logical = [&](const char* file) {
-      return fs.logical(core::Tree::sys, ndir + "/" + file);
-    };
-    bool any = false;
-    if (auto text = read("meminfo")) {
-      auto m = parse_node_meminfo(*text, id, logical("meminfo"), &bad);
-      if (m) {
-        node.meminfo = std::move(*m);
-        any = true;
-      } else {
-        bad.push_back(m.error());
-      }
-    }
-    if (auto text = read("numastat")) {
-      auto m = parse_numastat(*text, logical("numastat"), &bad);
-      if (m) {
-        node.numastat = std::move(*m);
-        any = true;
-      } else {
-        bad.push_back(m.error());
-      }
-    }
-    if (auto text = read("distance")) {
-      auto d = parse_node_distance(*text, logical("distance"));
-      if (d) {
-        node.distance = std::move(*d);
-        any = true;
-      } else {
-        bad.push_back(d.error());
-      }
-    }
-    if (auto text = read("cpulist")) {
-      node.cpulist = std::string(core::trim(*text));
-      any = true;
-    }
-    std::vector<core::Error> hp_bad;
-    auto pools = read_hugepage_pools(fs, ndir + "/hugepages", &hp_bad);
-    if (pools) {
-      node.hugepages = std::move(*pools);
-      any = any || !node.hugepages.empty();
-    } else if (pools.error().kind != core::ErrorKind::missing) {
-      bad.push_back(pools.error());
-    }
-    bad.insert(bad.end(), hp_bad.begin(), hp_bad.end());
-    if (!any) {
-      bad.push_back(core::make_error(core::ErrorKind::missing, fs.logical(core::Tree::sys, ndir),
-                                     "node listed as online but none of its files could be read"));
-    }
-    numa.nodes.push_back(std::move(node));
-  }
+  for (const int id : ids) numa.nodes.push_back(read_node(fs, id, bad));
   if (numa.nodes.empty()) {
-    return fail_source(sample, sample.numa, "numa",
-                       core::make_error(core::ErrorKind::missing, fs.logical(core::Tree::sys, dir),
-                                        "no nodeN directory found"));
+    return fail_source(
+        sample, sample.numa, "numa",
+        core::make_error(core::ErrorKind::missing, fs.logical(core::Tree::sys, kNodeDir),
+                         "no nodeN directory found"));
   }
   set_source(sample, sample.numa, "numa", std::move(numa), bad);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 // NUMA nodes: /sys/devices/system/node/online and, per node, nodeN/{meminfo, numastat, distance,
-// cpulist, hugepages/*}. Per-node vmstat is not read (the global /proc/vmstat has the same
+// cpulist, hugepages/*}. numastat's "name value" lines go through parse_counters
+// (collect/counters.hpp). Per-node vmstat is not read (the global /proc/vmstat has the same
 // counters summed).
 
 #include <string>
@@ -24,10 +25,6 @@ core::Result<std::vector<int>> parse_id_list(std::string_view text,
 core::Result<model::Counters> parse_node_meminfo(std::string_view text, int node,
                                                  const std::string& logical_path,
                                                  std::vector<core::Error>* bad);
-
-/// nodeN/numastat: "numa_hit 123" lines. No valid line is an error.
-core::Result<model::Counters> parse_numastat(std::string_view text, const std::string& logical_path,
-                                             std::vector<core::Error>* bad);
 
 /// nodeN/distance: "10 21" -> {10, 21}.
 core::Result<std::vector<std::uint32_t>> parse_node_distance(std::string_view text,

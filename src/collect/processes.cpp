@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "collect/processes.hpp"
 
-#include <libproc2/pids.h>
-
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -151,8 +150,86 @@ std::vector<std::string> parse_cmdline(std::string_view raw) {
   return argv;
 }
 
+namespace {
+
+/// Reads stat, status, cmdline and cgroup of one /proc/PID directory. nullopt when the process
+/// was gone before its stat (or its stat is unreadable or damaged; the damage lands in `bad`).
+std::optional<model::Process> read_process(const core::RootFs& fs, const std::string& name, int pid,
+                                           std::vector<core::Error>* bad, ProcessScanStats& st) {
+  const PidReader r{fs, name, bad, &st.smaps_denied_even_to_root};
+  std::string text;
+  auto res = r.read("stat", text);
+  if (res == FileRead::exited || res == FileRead::absent) {
+    ++st.exited;  // a captured pid directory without stat is as good as gone
+    return std::nullopt;
+  }
+  if (res != FileRead::ok) return std::nullopt;
+  auto parsed = parse_proc_stat(text, fs.logical(core::Tree::proc, name + "/stat"));
+  if (!parsed) {
+    if (bad != nullptr) bad->push_back(parsed.error());
+    return std::nullopt;
+  }
+  model::Process p;
+  p.pid = pid;  // the directory names the process; a hand-edited stat may not agree
+  p.ppid = parsed->ppid;
+  p.comm = std::move(parsed->comm);
+  p.state = parsed->state;
+  p.minflt = parsed->minflt;
+  p.majflt = parsed->majflt;
+  if ((res = r.read("status", text)) == FileRead::ok) parse_proc_status(text, p);
+  if (res != FileRead::exited && (res = r.read("cmdline", text)) == FileRead::ok) {
+    p.cmdline = parse_cmdline(text);
+  }
+  if (res != FileRead::exited && (res = r.read("cgroup", text)) == FileRead::ok) {
+    p.cgroup = parse_cgroup_v2_path(text);
+  }
+  // A process that exits after its stat was read keeps what was read, as a replay of the
+  // captured tree (which lacks the files that vanished) sees it.
+  return p;
+}
+
+bool is_postgres(const model::Process& p) { return p.comm == "postgres" || p.comm == "postmaster"; }
+
+}  // namespace
+
+std::vector<std::size_t> select_for_smaps(const std::vector<model::Process>& procs) {
+  std::vector<std::size_t> chosen;
+  // The largest anonymous users: where AnonHugePages and SwapPss decide THP and swap advice.
+  std::vector<std::size_t> by_anon;
+  for (std::size_t i = 0; i < procs.size(); ++i) {
+    if (procs[i].rss_anon.value_or(0) > 0) by_anon.push_back(i);
+  }
+  const auto n = std::min(by_anon.size(), kSmapsLargestAnon);
+  std::partial_sort(by_anon.begin(), by_anon.begin() + static_cast<std::ptrdiff_t>(n),
+                    by_anon.end(), [&](std::size_t a, std::size_t b) {
+                      const auto ra = *procs[a].rss_anon;
+                      const auto rb = *procs[b].rss_anon;
+                      return ra != rb ? ra > rb : procs[a].pid < procs[b].pid;
+                    });
+  chosen.assign(by_anon.begin(), by_anon.begin() + static_cast<std::ptrdiff_t>(n));
+  // Each PostgreSQL postmaster (a postgres process whose parent is not one) and the first few
+  // of its children by pid: their Pss shows how shared_buffers is really shared.
+  std::map<int, std::size_t> index_of;
+  for (std::size_t i = 0; i < procs.size(); ++i) index_of[procs[i].pid] = i;
+  std::map<int, std::size_t> children_taken;
+  for (std::size_t i = 0; i < procs.size(); ++i) {
+    const auto& p = procs[i];
+    if (!is_postgres(p)) continue;
+    const auto parent = index_of.find(p.ppid);
+    const bool parent_pg = parent != index_of.end() && is_postgres(procs[parent->second]);
+    if (!parent_pg) {
+      chosen.push_back(i);
+    } else if (children_taken[p.ppid]++ < kSmapsBackendsPerPostmaster) {
+      chosen.push_back(i);
+    }
+  }
+  std::sort(chosen.begin(), chosen.end());
+  chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  return chosen;
+}
+
 core::Result<std::vector<model::Process>> scan_processes_rootfs(const core::RootFs& fs,
-                                                                bool smaps_rollup,
+                                                                SmapsRollup smaps,
                                                                 std::vector<core::Error>* bad,
                                                                 ProcessScanStats* stats) {
   auto names = fs.list_dir(core::Tree::proc, "");
@@ -160,187 +237,51 @@ core::Result<std::vector<model::Process>> scan_processes_rootfs(const core::Root
   ProcessScanStats local;
   auto& st = stats != nullptr ? *stats : local;
   std::vector<model::Process> out;
-  std::string text;
+  std::vector<std::string> dirs;
   for (const auto& name : *names) {
     const auto dir_pid = parse_pid(name);
     if (!dir_pid) continue;
     ++st.scanned;
-    const PidReader r{fs, name, bad, &st.smaps_denied_even_to_root};
-    auto res = r.read("stat", text);
-    if (res == FileRead::exited || res == FileRead::absent) {
-      ++st.exited;  // a captured pid directory without stat is as good as gone
-      continue;
+    if (auto p = read_process(fs, name, *dir_pid, bad, st)) {
+      out.push_back(std::move(*p));
+      dirs.push_back(name);
     }
-    if (res != FileRead::ok) continue;
-    auto parsed = parse_proc_stat(text, fs.logical(core::Tree::proc, name + "/stat"));
-    if (!parsed) {
-      if (bad != nullptr) bad->push_back(parsed.error());
-      continue;
-    }
-    model::Process p;
-    p.pid = *dir_pid;  // the directory names the process; a hand-edited stat may not agree
-    p.ppid = parsed->ppid;
-    p.comm = std::move(parsed->comm);
-    p.state = parsed->state;
-    p.minflt = parsed->minflt;
-    p.majflt = parsed->majflt;
-
-    bool gone = false;
-    if ((res = r.read("status", text)) == FileRead::ok) {
-      parse_proc_status(text, p);
-    }
-    gone = gone || res == FileRead::exited;
-    if (!gone && (res = r.read("cmdline", text)) == FileRead::ok) p.cmdline = parse_cmdline(text);
-    gone = gone || res == FileRead::exited;
-    if (!gone && (res = r.read("cgroup", text)) == FileRead::ok) {
-      p.cgroup = parse_cgroup_v2_path(text);
-    }
-    gone = gone || res == FileRead::exited;
-    if (!gone && smaps_rollup) {
-      res = r.read("smaps_rollup", text);
-      if (res == FileRead::ok) {
-        parse_smaps_rollup(text, p);
-      } else if (res == FileRead::denied) {
-        ++st.smaps_denied;
-      }
-      gone = res == FileRead::exited;
-    }
-    if (gone) {
-      ++st.exited;
-      continue;
-    }
-    out.push_back(std::move(p));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
-  return out;
-}
-
-namespace {
-
-struct PidsInfoDeleter {
-  void operator()(pids_info* info) const noexcept { procps_pids_unref(&info); }
-};
-
-// The items asked from libproc2, in the order of the enum below.
-enum pids_item kItems[] = {
-    PIDS_ID_PID,      PIDS_ID_PPID,        PIDS_CMD,           PIDS_STATE,
-    PIDS_FLT_MIN,     PIDS_FLT_MAJ,        PIDS_CMDLINE_V,     PIDS_VM_RSS,
-    PIDS_VM_RSS_ANON, PIDS_VM_RSS_FILE,    PIDS_VM_RSS_SHARED, PIDS_VM_SWAP,
-    PIDS_CGROUP_V,    PIDS_SMAP_HUGE_ANON, PIDS_SMAP_PSS,      PIDS_SMAP_SWAP_PSS};
-enum Rel {
-  rel_pid,
-  rel_ppid,
-  rel_cmd,
-  rel_state,
-  rel_minflt,
-  rel_majflt,
-  rel_cmdline,
-  rel_rss,
-  rel_rss_anon,
-  rel_rss_file,
-  rel_rss_shmem,
-  rel_swap,
-  rel_cgroup,
-  rel_anon_huge,
-  rel_pss,
-  rel_swap_pss,
-  rel_count
-};
-static_assert(sizeof(kItems) / sizeof(kItems[0]) == rel_count);
-
-}  // namespace
-
-core::Result<std::vector<model::Process>> scan_processes_libproc2(bool smaps_rollup,
-                                                                  std::vector<core::Error>* bad,
-                                                                  ProcessScanStats* stats) {
-  const int n = smaps_rollup ? rel_count : rel_anon_huge;
-  pids_info* raw = nullptr;
-  if (const int rc = procps_pids_new(&raw, kItems, n); rc < 0 || raw == nullptr) {
-    return core::make_error(core::ErrorKind::io_error, "libproc2",
-                            "procps_pids_new failed: error " + std::to_string(-rc));
+  std::vector<std::size_t> which;
+  if (smaps == SmapsRollup::all) {
+    which.resize(out.size());
+    for (std::size_t i = 0; i < out.size(); ++i) which[i] = i;
+  } else if (smaps == SmapsRollup::selected) {
+    which = select_for_smaps(out);
   }
-  std::unique_ptr<pids_info, PidsInfoDeleter> info(raw);
-  pids_fetch* fetch = procps_pids_reap(info.get(), PIDS_FETCH_TASKS_ONLY);
-  if (fetch == nullptr) {
-    return core::make_error(core::ErrorKind::io_error, "libproc2", "procps_pids_reap failed");
-  }
-  const core::RootFs live;
-  ProcessScanStats local;
-  auto& st = stats != nullptr ? *stats : local;
-  std::vector<model::Process> out;
-  out.reserve(static_cast<std::size_t>(fetch->counts->total));
+  // A process that exits between its status and its smaps_rollup keeps what was read (its
+  // smaps fields absent), exactly as a replay of the captured tree, which lacks the file, sees it.
   std::string text;
-  for (int i = 0; i < fetch->counts->total; ++i) {
-    pids_stack* s = fetch->stacks[i];
-    ++st.scanned;
-    model::Process p;
-    p.pid = PIDS_VAL(rel_pid, s_int, s, info.get());
-    p.ppid = PIDS_VAL(rel_ppid, s_int, s, info.get());
-    if (const char* c = PIDS_VAL(rel_cmd, str, s, info.get())) p.comm = c;
-    p.state = static_cast<char>(PIDS_VAL(rel_state, s_ch, s, info.get()));
-    p.minflt = PIDS_VAL(rel_minflt, ul_int, s, info.get());
-    p.majflt = PIDS_VAL(rel_majflt, ul_int, s, info.get());
-    if (char** argv = PIDS_VAL(rel_cmdline, strv, s, info.get())) {
-      for (char** a = argv; *a != nullptr; ++a) p.cmdline.emplace_back(*a);
-    }
-    // libproc2 reports 0 for a field the status file lacks; kernel threads have none.
-    const auto kb = [&](Rel rel) -> std::optional<std::uint64_t> {
-      return static_cast<std::uint64_t>(PIDS_VAL(rel, ul_int, s, info.get())) * 1024;
-    };
-    p.vm_rss = kb(rel_rss);
-    p.rss_anon = kb(rel_rss_anon);
-    p.rss_file = kb(rel_rss_file);
-    p.rss_shmem = kb(rel_rss_shmem);
-    p.vm_swap = kb(rel_swap);
-    if (char** lines = PIDS_VAL(rel_cgroup, strv, s, info.get())) {
-      for (char** l = lines; *l != nullptr; ++l) {
-        if (std::string_view(*l).substr(0, 3) == "0::") p.cgroup = std::string(*l + 3);
-      }
-    }
-    if (smaps_rollup) {
-      p.anon_huge_pages = kb(rel_anon_huge);
-      p.pss = kb(rel_pss);
-      p.swap_pss = kb(rel_swap_pss);
-    }
-    // VmPTE and HugetlbPages are not libproc2 items (4.0): read status for them.
-    const std::string dir = std::to_string(p.pid);
-    const PidReader r{live, dir, bad};
-    const auto res = r.read("status", text);
-    if (res == FileRead::exited) {
-      ++st.exited;
-      continue;
-    }
+  for (const auto i : which) {
+    const PidReader r{fs, dirs[i], bad, &st.smaps_denied_even_to_root};
+    const auto res = r.read("smaps_rollup", text);
     if (res == FileRead::ok) {
-      model::Process extra;
-      parse_proc_status(text, extra);
-      p.vm_pte = extra.vm_pte;
-      p.hugetlb = extra.hugetlb;
-      if (!extra.vm_rss) {  // kernel thread: keep RSS absent as the RootFs scanner does
-        p.vm_rss.reset();
-        p.rss_anon.reset();
-        p.rss_file.reset();
-        p.rss_shmem.reset();
-        p.vm_swap.reset();
-      }
+      ++st.smaps_read;
+      parse_smaps_rollup(text, out[i]);
+    } else if (res == FileRead::denied) {
+      ++st.smaps_read;
+      ++st.smaps_denied;
     }
-    out.push_back(std::move(p));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
   return out;
 }
 
-void read_processes(const core::RootFs& fs, model::Sample& sample, bool smaps_rollup) {
+void read_processes(const core::RootFs& fs, model::Sample& sample, SmapsRollup smaps) {
   std::vector<core::Error> bad;
   ProcessScanStats stats;
-  auto procs = (kLiveScanUsesLibproc2 && fs.is_live())
-                   ? scan_processes_libproc2(smaps_rollup, &bad, &stats)
-                   : scan_processes_rootfs(fs, smaps_rollup, &bad, &stats);
+  auto procs = scan_processes_rootfs(fs, smaps, &bad, &stats);
   if (!procs) return fail_source(sample, sample.processes, "processes", procs.error());
   if (stats.smaps_denied > 0) {
     bad.push_back(core::make_error(
         core::ErrorKind::permission_denied, fs.logical(core::Tree::proc, "*/smaps_rollup"),
         "smaps_rollup unreadable for " + std::to_string(stats.smaps_denied) + " of " +
-            std::to_string(procs->size()) +
+            std::to_string(stats.smaps_read) +
             " processes; their Pss, SwapPss and AnonHugePages are absent" +
             // Root is refused some too (PID 1 in a container, another user namespace): no hint
             // to run as root then. Taken from the reads' own errors, so a replay says the same.

@@ -66,4 +66,25 @@ void add_unavailable(model::Sample& sample, model::Unavailable entry) {
   sample.unavailable.push_back(std::move(entry));
 }
 
+std::optional<std::string> read_optional(const core::RootFs& fs, core::Tree tree,
+                                         const std::string& rel, std::vector<core::Error>* bad,
+                                         const std::string& field) {
+  auto text = fs.read_text(tree, rel);
+  if (text) return std::move(*text);
+  if (text.error().kind != core::ErrorKind::missing && bad != nullptr) {
+    auto err = std::move(text).error();
+    if (err.field.empty()) err.field = field;
+    bad->push_back(std::move(err));
+  }
+  return std::nullopt;
+}
+
+core::Error unsupported_if_missing(core::Error err, std::string_view lacks) {
+  if (err.kind == core::ErrorKind::missing) {
+    err.kind = core::ErrorKind::unsupported;
+    err.message = std::string(lacks) + ": " + err.message;
+  }
+  return err;
+}
+
 }  // namespace vmtune::collect

@@ -11,13 +11,6 @@ namespace {
 
 bool is_octal(char c) { return c >= '0' && c <= '7'; }
 
-// The row holds an untrusted file name: the message names the expected format and the
-// problem, never the row's content.
-core::Error bad_row(const std::string& path, const core::Line& line, std::string field,
-                    std::string_view expected, std::string_view problem) {
-  return core::field_error(path, line.number, std::move(field), expected, problem);
-}
-
 }  // namespace
 
 std::string unescape_octal(std::string_view text) {
@@ -53,9 +46,9 @@ core::Result<std::vector<model::SwapDevice>> parse_swaps(std::string_view text,
       continue;
     }
     if (parts.size() != 5) {
-      errs.push_back(bad_row(logical_path, line, "",
-                             "\"<filename> <type> <size kB> <used kB> <priority>\"",
-                             parts.size() < 5 ? "too few columns" : "too many columns"));
+      errs.push_back(core::field_error(logical_path, line, "",
+                                       "\"<filename> <type> <size kB> <used kB> <priority>\"",
+                                       parts.size() < 5 ? "too few columns" : "too many columns"));
       continue;
     }
     model::SwapDevice d;
@@ -70,17 +63,17 @@ core::Result<std::vector<model::SwapDevice>> parse_swaps(std::string_view text,
     constexpr std::uint64_t kMaxKib = std::numeric_limits<std::uint64_t>::max() / 1024;
     if (!size || *size > kMaxKib) {
       errs.push_back(
-          bad_row(logical_path, line, "Size", "a size in kB", core::to_string(size_why)));
+          core::field_error(logical_path, line, "Size", "a size in kB", core::to_string(size_why)));
       continue;
     }
     if (!used || *used > kMaxKib) {
-      errs.push_back(
-          bad_row(logical_path, line, "Used", "a used amount in kB", core::to_string(used_why)));
+      errs.push_back(core::field_error(logical_path, line, "Used", "a used amount in kB",
+                                       core::to_string(used_why)));
       continue;
     }
     if (!prio) {
-      errs.push_back(
-          bad_row(logical_path, line, "Priority", "a signed priority", core::to_string(prio_why)));
+      errs.push_back(core::field_error(logical_path, line, "Priority", "a signed priority",
+                                       core::to_string(prio_why)));
       continue;
     }
     d.size = *size * 1024;
@@ -98,12 +91,7 @@ core::Result<std::vector<model::SwapDevice>> parse_swaps(std::string_view text,
 }
 
 void read_swaps(const core::RootFs& fs, model::Sample& sample) {
-  auto text = fs.read_text(core::Tree::proc, "swaps");
-  if (!text) return fail_source(sample, sample.swaps, "swaps", text.error());
-  std::vector<core::Error> bad;
-  auto parsed = parse_swaps(*text, fs.logical(core::Tree::proc, "swaps"), &bad);
-  if (!parsed) return fail_source(sample, sample.swaps, "swaps", parsed.error(), bad);
-  set_source(sample, sample.swaps, "swaps", std::move(*parsed), bad);
+  collect_file(sample, sample.swaps, "swaps", fs, core::Tree::proc, "swaps", parse_swaps);
 }
 
 }  // namespace vmtune::collect

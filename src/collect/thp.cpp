@@ -13,22 +13,6 @@ namespace {
 
 constexpr const char* kThpDir = "kernel/mm/transparent_hugepage";
 
-/// Reads one file under kThpDir; a missing file is not an error (older kernels lack some).
-std::optional<std::string> read_optional(const core::RootFs& fs, const std::string& rel,
-                                         std::vector<core::Error>& bad) {
-  auto text = fs.read_text(core::Tree::sys, rel);
-  if (!text) {
-    if (text.error().kind != core::ErrorKind::missing) {
-      auto err = std::move(text).error();
-      // Name the file below the THP directory, as parse errors do.
-      if (err.field.empty()) err.field = rel.substr(std::string_view(kThpDir).size() + 1);
-      bad.push_back(std::move(err));
-    }
-    return std::nullopt;
-  }
-  return std::move(*text);
-}
-
 }  // namespace
 
 core::Result<std::string> parse_thp_selection(std::string_view text,
@@ -65,39 +49,23 @@ void read_thp(const core::RootFs& fs, model::Sample& sample) {
   const std::string dir = kThpDir;
   auto names = fs.list_dir(core::Tree::sys, dir);
   if (!names) {
-    auto err = std::move(names).error();
-    if (err.kind == core::ErrorKind::missing) {
-      err.kind = core::ErrorKind::unsupported;
-      err.message =
-          "kernel without transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE off): " + err.message;
-    }
-    return fail_source(sample, sample.thp, "thp", err);
+    return fail_source(
+        sample, sample.thp, "thp",
+        unsupported_if_missing(
+            std::move(names).error(),
+            "kernel without transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE off)"));
   }
 
   std::vector<core::Error> bad;
   model::Thp thp;
-  // The field an error names: the path below the THP directory ("defrag",
-  // "khugepaged/pages_to_scan", "hugepages-64kB/enabled").
-  const auto field_of = [&](const std::string& rel) { return rel.substr(dir.size() + 1); };
-  const auto selection = [&](const std::string& rel, std::string& out) {
-    auto text = read_optional(fs, rel, bad);
-    if (!text) return;
-    auto choice = parse_thp_selection(*text, fs.logical(core::Tree::sys, rel), field_of(rel));
-    if (!choice) {
-      bad.push_back(choice.error());
-      return;
+  // Reads and parses one optional file (older kernels lack some) into `out`. Its errors name,
+  // as their field, the path below the THP directory ("defrag", "khugepaged/pages_to_scan",
+  // "hugepages-64kB/enabled").
+  const auto parse_into = [&](const std::string& rel, auto parse, auto& out) {
+    const std::string field = rel.substr(dir.size() + 1);
+    if (auto text = read_optional(fs, core::Tree::sys, rel, &bad, field)) {
+      store_parsed(parse(*text, fs.logical(core::Tree::sys, rel), field), out, &bad);
     }
-    out = std::move(*choice);
-  };
-  const auto number = [&](const std::string& rel, std::optional<std::uint64_t>& out) {
-    auto text = read_optional(fs, rel, bad);
-    if (!text) return;
-    auto v = parse_sysfs_u64(*text, fs.logical(core::Tree::sys, rel), field_of(rel));
-    if (!v) {
-      bad.push_back(v.error());
-      return;
-    }
-    out = *v;
   };
 
   // `enabled` is the one file every THP kernel has: without it the section means nothing.
@@ -109,23 +77,18 @@ void read_thp(const core::RootFs& fs, model::Sample& sample) {
     if (!choice) return fail_source(sample, sample.thp, "thp", choice.error());
     thp.enabled = std::move(*choice);
   }
-  selection(dir + "/defrag", thp.defrag);
-  selection(dir + "/shmem_enabled", thp.shmem_enabled);
-  number(dir + "/hpage_pmd_size", thp.hpage_pmd_size);
-  number(dir + "/use_zero_page", thp.use_zero_page);
+  parse_into(dir + "/defrag", parse_thp_selection, thp.defrag);
+  parse_into(dir + "/shmem_enabled", parse_thp_selection, thp.shmem_enabled);
+  parse_into(dir + "/hpage_pmd_size", parse_sysfs_u64, thp.hpage_pmd_size);
+  parse_into(dir + "/use_zero_page", parse_sysfs_u64, thp.use_zero_page);
 
   if (auto kh = fs.list_dir(core::Tree::sys, dir + "/khugepaged")) {
     for (const auto& name : *kh) {
-      const std::string rel = dir + "/khugepaged/" + name;
-      if (auto text = read_optional(fs, rel, bad)) {
-        // Every khugepaged file is a number (mm/khugepaged.c): anything else is damage.
-        auto v = parse_khugepaged_value(*text, fs.logical(core::Tree::sys, rel), field_of(rel));
-        if (v) {
-          thp.khugepaged.emplace(name, std::move(*v));
-        } else {
-          bad.push_back(v.error());
-        }
-      }
+      // Every khugepaged file is a number (mm/khugepaged.c): anything else is damage. A value
+      // read is never empty.
+      std::string value;
+      parse_into(dir + "/khugepaged/" + name, parse_khugepaged_value, value);
+      if (!value.empty()) thp.khugepaged.emplace(name, std::move(value));
     }
   } else if (kh.error().kind != core::ErrorKind::missing) {
     bad.push_back(kh.error());
@@ -139,7 +102,7 @@ void read_thp(const core::RootFs& fs, model::Sample& sample) {
     std::map<std::string, std::string> files;
     for (const char* file : {"enabled", "shmem_enabled"}) {
       std::string choice;
-      selection(sub + "/" + file, choice);
+      parse_into(sub + "/" + file, parse_thp_selection, choice);
       if (!choice.empty()) files.emplace(file, std::move(choice));
     }
     if (!files.empty()) thp.per_size.emplace(name, std::move(files));

@@ -11,12 +11,6 @@ namespace {
 
 enum class Section { header, node_stats, zone, pagesets, tail };
 
-// The message names the expected format and the problem, never the line's content.
-core::Error bad_line(const std::string& path, const core::Line& line, std::string field,
-                     std::string_view expected, std::string_view problem) {
-  return core::field_error(path, line.number, std::move(field), expected, problem);
-}
-
 // "Node 0, zone   Normal" -> node and zone name.
 bool parse_header(std::string_view text, int* node, std::string* name) {
   const auto parts = core::split_ws(text);
@@ -65,106 +59,106 @@ std::optional<std::uint64_t>* watermark_slot(model::Zone& z, std::string_view ke
   return nullptr;
 }
 
-}  // namespace
-
-core::Result<std::vector<model::Zone>> parse_zoneinfo(std::string_view text,
-                                                      const std::string& logical_path,
-                                                      std::vector<core::Error>* bad) {
-  std::vector<model::Zone> out;
-  std::vector<core::Error> local;
-  auto& errs = bad != nullptr ? *bad : local;
+// One pass over /proc/zoneinfo: the zones found so far, the zone the current line belongs to
+// and the block of that zone the line is in.
+struct ZoneinfoParser {
+  const std::string& logical_path;
+  std::vector<core::Error>& errs;
+  std::vector<model::Zone> out{};
   model::Zone* zone = nullptr;  // null before the first header and after a malformed one
   bool skipping = false;        // inside a zone whose header was malformed
   Section section = Section::header;
 
-  for (const auto& line : core::split_lines(text)) {
-    const auto t = core::trim(line.text);
-    if (t.empty()) continue;
-    if (t.rfind("Node", 0) == 0) {
-      int node = 0;
-      std::string name;
-      if (!parse_header(t, &node, &name)) {
-        errs.push_back(bad_line(logical_path, line, "zone", "\"Node <n>, zone <name>\"",
-                                "malformed zone header"));
-        zone = nullptr;
-        skipping = true;
-        continue;
-      }
-      out.emplace_back();
-      zone = &out.back();
-      zone->node = node;
-      zone->name = std::move(name);
-      skipping = false;
-      section = Section::header;
-      continue;
-    }
-    if (zone == nullptr) {
-      if (!skipping) {
-        errs.push_back(bad_line(logical_path, line, "", "a \"Node <n>, zone <name>\" header first",
-                                "line before the first header"));
-        skipping = true;  // one report is enough for a run of orphan lines
-      }
-      continue;
-    }
+  // One trimmed, non-empty line `t` (the text of `line`).
+  void take(const core::Line& line, std::string_view t) {
+    if (t.rfind("Node", 0) == 0) return start_zone(line, t);
+    if (zone == nullptr) return orphan(line);
     if (t == "per-node stats") {
       section = Section::node_stats;
-      continue;
-    }
-    if (t == "pagesets") {
+    } else if (t == "pagesets") {
       section = Section::pagesets;
-      continue;
+    } else if (t.rfind("pages free", 0) == 0) {
+      pages_free(line, t.substr(10));
+    } else if (t.rfind("protection:", 0) == 0) {
+      protection(line, t.substr(11));
+    } else if (const auto colon = t.find(':'); colon != std::string_view::npos) {
+      key_value(line, core::trim(t.substr(0, colon)), t.substr(colon + 1));
+    } else {
+      name_value(line, t);
     }
-    if (t.rfind("pages free", 0) == 0) {
-      core::NumberProblem why{};
-      const auto v = core::parse_u64(t.substr(10), &why);
-      if (!v) {
-        errs.push_back(
-            bad_line(logical_path, line, "pages free", "\"pages free <n>\"", core::to_string(why)));
-      } else {
-        zone->free = *v;
-      }
-      section = Section::zone;
-      continue;
+  }
+
+  void error(const core::Line& line, std::string field, std::string_view expected,
+             std::string_view problem) {
+    errs.push_back(core::field_error(logical_path, line, std::move(field), expected, problem));
+  }
+
+  void start_zone(const core::Line& line, std::string_view t) {
+    int node = 0;
+    std::string name;
+    if (!parse_header(t, &node, &name)) {
+      error(line, "zone", "\"Node <n>, zone <name>\"", "malformed zone header");
+      zone = nullptr;
+      skipping = true;
+      return;
     }
-    if (t.rfind("protection:", 0) == 0) {
-      std::vector<std::uint64_t> prot;
-      if (!parse_protection(t.substr(11), &prot)) {
-        errs.push_back(bad_line(logical_path, line, "protection", "\"protection: (<n>, <n>, ...)\"",
-                                "not a list of unsigned numbers"));
-      } else {
-        zone->protection = std::move(prot);
-      }
-      continue;
+    out.emplace_back();
+    zone = &out.back();
+    zone->node = node;
+    zone->name = std::move(name);
+    skipping = false;
+    section = Section::header;
+  }
+
+  void orphan(const core::Line& line) {
+    if (skipping) return;
+    error(line, "", "a \"Node <n>, zone <name>\" header first", "line before the first header");
+    skipping = true;  // one report is enough for a run of orphan lines
+  }
+
+  void pages_free(const core::Line& line, std::string_view rest) {
+    core::NumberProblem why{};
+    const auto v = core::parse_u64(rest, &why);
+    if (!v) {
+      error(line, "pages free", "\"pages free <n>\"", core::to_string(why));
+    } else {
+      zone->free = *v;
     }
-    const auto colon = t.find(':');
-    if (colon != std::string_view::npos) {
-      // "key: value" lines: the per-CPU pagesets (skipped) and the zone's tail.
-      const auto key = core::trim(t.substr(0, colon));
-      const auto val = t.substr(colon + 1);
-      if (is_pageset_key(key)) {
-        if (section != Section::pagesets) {
-          errs.push_back(bad_line(logical_path, line, std::string(key),
-                                  "per-CPU pageset lines inside a \"pagesets\" block",
-                                  "outside one"));
-        }
-        continue;
-      }
-      section = Section::tail;
-      core::NumberProblem why{};
-      const auto v = core::parse_u64(val, &why);
-      if (!v) {
-        errs.push_back(
-            bad_line(logical_path, line, std::string(key), "\"<key>: <n>\"", core::to_string(why)));
-        continue;
-      }
-      if (key == "node_unreclaimable" || key == "all_unreclaimable") {
-        zone->node_unreclaimable = *v != 0;
-      } else {
-        zone->stats.insert_or_assign(std::string(key), *v);
-      }
-      continue;
+    section = Section::zone;
+  }
+
+  void protection(const core::Line& line, std::string_view rest) {
+    std::vector<std::uint64_t> prot;
+    if (!parse_protection(rest, &prot)) {
+      error(line, "protection", "\"protection: (<n>, <n>, ...)\"",
+            "not a list of unsigned numbers");
+    } else {
+      zone->protection = std::move(prot);
     }
-    // "name value" lines.
+  }
+
+  // "key: value" lines: the per-CPU pagesets (skipped) and the zone's tail.
+  void key_value(const core::Line& line, std::string_view key, std::string_view val) {
+    if (is_pageset_key(key)) {
+      if (section != Section::pagesets) {
+        error(line, std::string(key), "per-CPU pageset lines inside a \"pagesets\" block",
+              "outside one");
+      }
+      return;
+    }
+    section = Section::tail;
+    core::NumberProblem why{};
+    const auto v = core::parse_u64(val, &why);
+    if (!v) return error(line, std::string(key), "\"<key>: <n>\"", core::to_string(why));
+    if (key == "node_unreclaimable" || key == "all_unreclaimable") {
+      zone->node_unreclaimable = *v != 0;
+    } else {
+      zone->stats.insert_or_assign(std::string(key), *v);
+    }
+  }
+
+  // "name value" lines: the per-node stats, the zone's counters and its watermarks.
+  void name_value(const core::Line& line, std::string_view t) {
     const auto parts = core::split_ws(t);
     if (parts.size() == 1 && core::parse_u64(parts[0]) &&
         (section == Section::node_stats || section == Section::zone)) {
@@ -172,43 +166,48 @@ core::Result<std::vector<model::Zone>> parse_zoneinfo(std::string_view text,
       // meminfo-root-006 capture: a bare number after nr_written, where later kernels print
       // nr_kernel_misc_reclaimable). It is real kernel output, not damage, and has no name
       // to keep it under.
-      continue;
+      return;
     }
     const std::string key = parts.empty() ? std::string() : std::string(parts[0]);
     core::NumberProblem why = core::NumberProblem::trailing_characters;
     const auto v = parts.size() == 2 ? core::parse_u64(parts[1], &why) : std::nullopt;
     if (!v) {
-      errs.push_back(bad_line(logical_path, line, key, "\"<name> <unsigned integer>\"",
-                              parts.size() == 1 ? "the value is missing" : core::to_string(why)));
-      continue;
+      return error(line, key, "\"<name> <unsigned integer>\"",
+                   parts.size() == 1 ? "the value is missing" : core::to_string(why));
     }
     if (section == Section::node_stats) {
       zone->node_stats.insert_or_assign(key, *v);
-      continue;
+      return;
     }
     if (section == Section::zone) {
       if (auto* slot = watermark_slot(*zone, key)) {
         *slot = *v;
-        continue;
+        return;
       }
     }
     zone->stats.insert_or_assign(key, *v);
   }
-  if (out.empty()) {
-    return core::make_error(
-        core::ErrorKind::parse_error, logical_path,
-        core::trim(text).empty() ? "file is empty" : "no \"Node <n>, zone <name>\" header found");
+};
+
+}  // namespace
+
+core::Result<std::vector<model::Zone>> parse_zoneinfo(std::string_view text,
+                                                      const std::string& logical_path,
+                                                      std::vector<core::Error>* bad) {
+  std::vector<core::Error> local;
+  ZoneinfoParser parser{logical_path, bad != nullptr ? *bad : local};
+  for (const auto& line : core::split_lines(text)) {
+    const auto t = core::trim(line.text);
+    if (!t.empty()) parser.take(line, t);
   }
-  return out;
+  if (parser.out.empty()) {
+    return core::nothing_parsed(logical_path, text, "no \"Node <n>, zone <name>\" header found");
+  }
+  return std::move(parser.out);
 }
 
 void read_zoneinfo(const core::RootFs& fs, model::Sample& sample) {
-  auto text = fs.read_text(core::Tree::proc, "zoneinfo");
-  if (!text) return fail_source(sample, sample.zones, "zoneinfo", text.error());
-  std::vector<core::Error> bad;
-  auto parsed = parse_zoneinfo(*text, fs.logical(core::Tree::proc, "zoneinfo"), &bad);
-  if (!parsed) return fail_source(sample, sample.zones, "zoneinfo", parsed.error(), bad);
-  set_source(sample, sample.zones, "zoneinfo", std::move(*parsed), bad);
+  collect_file(sample, sample.zones, "zoneinfo", fs, core::Tree::proc, "zoneinfo", parse_zoneinfo);
 }
 
 }  // namespace vmtune::collect

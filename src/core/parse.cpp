@@ -129,6 +129,12 @@ Error field_error(const std::string& logical_path, int line, std::string field,
                     std::move(field));
 }
 
+Error nothing_parsed(const std::string& logical_path, std::string_view text,
+                     std::string nothing_found) {
+  return make_error(ErrorKind::parse_error, logical_path,
+                    trim(text).empty() ? "file is empty" : std::move(nothing_found));
+}
+
 namespace {
 
 KbUnit any_unit(std::string_view) noexcept { return KbUnit::optional; }

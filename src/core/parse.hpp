@@ -56,6 +56,16 @@ std::optional<double> parse_double(std::string_view text, NumberProblem* why = n
 /// `expected` is a short format description, never the content that failed.
 Error field_error(const std::string& logical_path, int line, std::string field,
                   std::string_view expected, std::string_view problem);
+/// The same for a line of split_lines: its number, never its content.
+inline Error field_error(const std::string& logical_path, const Line& line, std::string field,
+                         std::string_view expected, std::string_view problem) {
+  return field_error(logical_path, line.number, std::move(field), expected, problem);
+}
+
+/// The parse error of a file in which nothing usable was found: "file is empty" when `text` is
+/// blank, else `nothing_found` (e.g. `no "name value" line found`).
+Error nothing_parsed(const std::string& logical_path, std::string_view text,
+                     std::string nothing_found);
 
 /// One "Key:  value [unit]" record as in /proc/meminfo, /proc/PID/status and smaps_rollup.
 struct KeyValue {

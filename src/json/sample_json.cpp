@@ -92,33 +92,24 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     relation_bytes_sampled)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PostgresFacts, instances)
 
-// By hand: "state" is the stat letter as a one-character string (a char would be a number).
+// Process: the plain fields by the same macro, in a namespace of their own so that the two
+// fields done by hand can wrap them: "state" is the stat letter as a one-character string (a
+// char would be a number), "cmdline" an array of arguments (schema 1: one string).
+namespace process_plain {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Process, pid, ppid, comm, minflt, majflt, vm_rss,
+                                                rss_anon, rss_file, rss_shmem, vm_pte, vm_swap,
+                                                hugetlb, anon_huge_pages, pss, swap_pss, cgroup)
+}  // namespace process_plain
+
 void to_json(nlohmann::json& j, const Process& p) {
-  j = nlohmann::json{{"pid", p.pid},
-                     {"ppid", p.ppid},
-                     {"comm", p.comm},
-                     {"cmdline", p.cmdline},
-                     {"state", std::string(1, p.state)},
-                     {"minflt", p.minflt},
-                     {"majflt", p.majflt},
-                     {"vm_rss", p.vm_rss},
-                     {"rss_anon", p.rss_anon},
-                     {"rss_file", p.rss_file},
-                     {"rss_shmem", p.rss_shmem},
-                     {"vm_pte", p.vm_pte},
-                     {"vm_swap", p.vm_swap},
-                     {"hugetlb", p.hugetlb},
-                     {"anon_huge_pages", p.anon_huge_pages},
-                     {"pss", p.pss},
-                     {"swap_pss", p.swap_pss},
-                     {"cgroup", p.cgroup}};
+  process_plain::to_json(j, p);
+  j["cmdline"] = p.cmdline;
+  j["state"] = std::string(1, p.state);
 }
 
 void from_json(const nlohmann::json& j, Process& p) {
+  process_plain::from_json(j, p);
   const Process d;
-  p.pid = j.value("pid", d.pid);
-  p.ppid = j.value("ppid", d.ppid);
-  p.comm = j.value("comm", d.comm);
   p.cmdline = d.cmdline;
   if (const auto it = j.find("cmdline"); it != j.end()) {
     if (it->is_string()) {  // schema 1: one string, arguments joined by spaces
@@ -135,19 +126,6 @@ void from_json(const nlohmann::json& j, Process& p) {
       p.state = static_cast<char>(it->get<int>());
     }
   }
-  p.minflt = j.value("minflt", d.minflt);
-  p.majflt = j.value("majflt", d.majflt);
-  p.vm_rss = j.value("vm_rss", d.vm_rss);
-  p.rss_anon = j.value("rss_anon", d.rss_anon);
-  p.rss_file = j.value("rss_file", d.rss_file);
-  p.rss_shmem = j.value("rss_shmem", d.rss_shmem);
-  p.vm_pte = j.value("vm_pte", d.vm_pte);
-  p.vm_swap = j.value("vm_swap", d.vm_swap);
-  p.hugetlb = j.value("hugetlb", d.hugetlb);
-  p.anon_huge_pages = j.value("anon_huge_pages", d.anon_huge_pages);
-  p.pss = j.value("pss", d.pss);
-  p.swap_pss = j.value("swap_pss", d.swap_pss);
-  p.cgroup = j.value("cgroup", d.cgroup);
 }
 }  // namespace vmtune::model
 

@@ -7,12 +7,18 @@ namespace vmtune::model {
 
 const char* to_string(SourceState state) noexcept {
   switch (state) {
-    case SourceState::ok: return "ok";
-    case SourceState::missing: return "missing";
-    case SourceState::permission_denied: return "permission_denied";
-    case SourceState::unsupported: return "unsupported";
-    case SourceState::parse_error: return "parse_error";
-    case SourceState::not_collected: return "not_collected";
+    case SourceState::ok:
+      return "ok";
+    case SourceState::missing:
+      return "missing";
+    case SourceState::permission_denied:
+      return "permission_denied";
+    case SourceState::unsupported:
+      return "unsupported";
+    case SourceState::parse_error:
+      return "parse_error";
+    case SourceState::not_collected:
+      return "not_collected";
   }
   return "unknown";
 }
@@ -93,6 +99,8 @@ Snapshot make_snapshot(Sample current, std::optional<Sample> previous) {
   if (previous) s.rates = derive_rates(*previous, current);
   s.current = std::move(current);
   s.previous = std::move(previous);
+  s.derived = derive(s);
+  s.context = detect_context(s.current);
   return s;
 }
 

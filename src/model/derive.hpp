@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
-// Pure derivation: rates from two samples, and the values the kernel derives that vmtune
-// recomputes (unusable-free index). No I/O, no clock.
+// Pure derivation: rates from two samples, the derived metrics of DOMAIN.md §0.3
+// (model/derived.hpp), and the values the kernel derives that vmtune recomputes (unusable-free
+// index). No I/O, no clock.
 
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "model/context.hpp"
+#include "model/derived.hpp"
 #include "model/sample.hpp"
 
 namespace vmtune::model {
@@ -28,17 +31,24 @@ struct Rates {
   std::map<int, ProcessRates> processes;  ///< pid -> fault rates
 };
 
-/// Everything downstream reads: the current sample, the one before it (if any) and the rates.
+/// Everything downstream reads: the current sample, the one before it (if any), the rates and
+/// the derived metrics. Build it with make_snapshot, which computes `rates` and `derived`.
 struct Snapshot {
   Sample current;
   std::optional<Sample> previous;
   std::optional<Rates> rates;
+  Derived derived;  ///< derive(*this), set by make_snapshot
+  Context context;  ///< detect_context(current), set by make_snapshot
 };
 
 /// Rates from prev to cur. Returns nullopt when the interval is not positive.
 std::optional<Rates> derive_rates(const Sample& prev, const Sample& cur);
 
-/// Builds a Snapshot from one or two samples.
+/// The derived metrics of `s` (its current and previous samples and its rates; s.derived is not
+/// read). Pure: the same snapshot always gives the same values and the same absent reasons.
+Derived derive(const Snapshot& s);
+
+/// Builds a Snapshot from one or two samples: rates, derived metrics and the context.
 Snapshot make_snapshot(Sample current, std::optional<Sample> previous);
 
 /// Unusable free space index for each order (Gorman & Whitcroft; debugfs unusable_index):

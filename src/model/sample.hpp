@@ -6,7 +6,8 @@
 // fields vmtune does not know are kept (maps keyed by the kernel's name), because new kernels
 // add fields.
 //
-// Every section is a Source<T>: a value when it could be read, and a state plus reason when not.
+// Every section is a Source<T>: a value when it could be read, and a state plus core::Error
+// when not.
 
 #include <cstdint>
 #include <map>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/result.hpp"
 #include "model/bpf_stats.hpp"
 #include "model/postgres.hpp"
 
@@ -33,12 +35,19 @@ struct Unavailable {
   std::string reason;
 };
 
+/// One section of a Sample: its value when it could be read, and why not (or, with a value,
+/// the first problem met on a single line) as a core::Error, so a reader that needs the path
+/// or line takes it from the error rather than from prose.
 template <typename T>
 struct Source {
   SourceState state = SourceState::not_collected;
   std::optional<T> value;  ///< set when state is ok (and possibly for partial parse errors)
-  std::string reason;      ///< empty when ok
+  /// Why the value is missing, or the first damaged line of a partly read source; empty when
+  /// the source was read whole or not collected without a word.
+  std::optional<core::Error> error;
   bool ok() const noexcept { return value.has_value(); }
+  /// The error as a user reads it ("/proc/meminfo:3: field \"Dirty\": ..."); empty without one.
+  std::string reason() const { return error ? error->to_string() : std::string(); }
 };
 
 /// Ordered name -> unsigned value map (stable JSON output).

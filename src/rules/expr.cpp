@@ -124,40 +124,8 @@ class Lexer {
          std::isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
       return lex_number(t);
     }
-    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      std::size_t e = pos_;
-      while (e < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[e])) || s_[e] == '_' ||
-                               s_[e] == '.' || s_[e] == '`')) {
-        if (s_[e] == '`') {  // a quoted part inside a name: meminfo.`Active(file)`
-          const auto close = s_.find('`', e + 1);
-          if (close == std::string_view::npos) return fail(e, "unterminated ` quote");
-          e = close + 1;
-          continue;
-        }
-        ++e;
-      }
-      t.kind = Tok::name;
-      for (std::size_t i = pos_; i < e; ++i) {
-        if (s_[i] != '`') t.text += s_[i];
-      }
-      pos_ = e;
-      return true;
-    }
-    if (c == '`') {
-      const auto close = s_.find('`', pos_ + 1);
-      if (close == std::string_view::npos) return fail(pos_, "unterminated ` quote");
-      std::size_t e = close + 1;
-      t.kind = Tok::name;
-      t.text = std::string(s_.substr(pos_ + 1, close - pos_ - 1));
-      // A name may continue after the quote: `sysctl.vm`.x is unusual but harmless.
-      while (e < s_.size() &&
-             (std::isalnum(static_cast<unsigned char>(s_[e])) || s_[e] == '_' || s_[e] == '.')) {
-        t.text += s_[e++];
-      }
-      if (t.text.empty()) return fail(pos_, "empty ` quoted name");
-      pos_ = e;
-      return true;
-    }
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') return lex_name(t);
+    if (c == '`') return lex_quoted_name(t);
     if (c == '\'' || c == '"') {
       const auto close = s_.find(c, pos_ + 1);
       if (close == std::string_view::npos) {
@@ -208,6 +176,42 @@ class Lexer {
     error_offset = at;
     error = std::move(msg);
     return false;
+  }
+  // A name, which may hold `quoted` parts.
+  bool lex_name(Token& t) {
+    std::size_t e = pos_;
+    while (e < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[e])) || s_[e] == '_' ||
+                             s_[e] == '.' || s_[e] == '`')) {
+      if (s_[e] == '`') {  // a quoted part inside a name: meminfo.`Active(file)`
+        const auto close = s_.find('`', e + 1);
+        if (close == std::string_view::npos) return fail(e, "unterminated ` quote");
+        e = close + 1;
+        continue;
+      }
+      ++e;
+    }
+    t.kind = Tok::name;
+    for (std::size_t i = pos_; i < e; ++i) {
+      if (s_[i] != '`') t.text += s_[i];
+    }
+    pos_ = e;
+    return true;
+  }
+  // A name that starts with a `quoted` part.
+  bool lex_quoted_name(Token& t) {
+    const auto close = s_.find('`', pos_ + 1);
+    if (close == std::string_view::npos) return fail(pos_, "unterminated ` quote");
+    std::size_t e = close + 1;
+    t.kind = Tok::name;
+    t.text = std::string(s_.substr(pos_ + 1, close - pos_ - 1));
+    // A name may continue after the quote: `sysctl.vm`.x is unusual but harmless.
+    while (e < s_.size() &&
+           (std::isalnum(static_cast<unsigned char>(s_[e])) || s_[e] == '_' || s_[e] == '.')) {
+      t.text += s_[e++];
+    }
+    if (t.text.empty()) return fail(pos_, "empty ` quoted name");
+    pos_ = e;
+    return true;
   }
   bool lex_number(Token& t) {
     std::size_t e = pos_;
@@ -285,11 +289,42 @@ std::string describe(const Token& t) {
   }
 }
 
-const std::vector<std::string>& function_names() {
-  static const std::vector<std::string> k = {"min",      "max",  "clamp", "round_to", "ceil_to",
-                                             "floor_to", "ceil", "floor", "round",    "abs",
-                                             "sqrt",     "rate", "has",   "if"};
-  return k;
+// How a built-in function's arguments are checked, and what type its result has.
+enum class Signature {
+  numbers,   ///< every argument a number; a number
+  any,       ///< any argument (has); a boolean
+  branches,  ///< a condition and two branches of one type (if); the branches' type
+  counter,   ///< a counter name, not an expression (rate); a number
+};
+
+struct Function {
+  const char* name;
+  std::size_t min_args;
+  std::size_t max_args;  ///< above 100: no upper limit
+  Signature signature = Signature::numbers;
+};
+
+// The built-in functions, in the order the "unknown function" message lists them.
+constexpr Function kFunctions[] = {{"min", 2, 1000},
+                                   {"max", 2, 1000},
+                                   {"clamp", 3, 3},
+                                   {"round_to", 2, 2},
+                                   {"ceil_to", 2, 2},
+                                   {"floor_to", 2, 2},
+                                   {"ceil", 1, 1},
+                                   {"floor", 1, 1},
+                                   {"round", 1, 1},
+                                   {"abs", 1, 1},
+                                   {"sqrt", 1, 1},
+                                   {"rate", 1, 1, Signature::counter},
+                                   {"has", 1, 1, Signature::any},
+                                   {"if", 3, 3, Signature::branches}};
+
+const Function* find_function(const std::string& name) {
+  for (const auto& f : kFunctions) {
+    if (name == f.name) return &f;
+  }
+  return nullptr;
 }
 
 class Parser {
@@ -599,100 +634,115 @@ class Parser {
   }
 
   NodePtr parse_call(const Token& name) {
-    const auto& fns = function_names();
-    if (std::find(fns.begin(), fns.end(), name.text) == fns.end()) {
+    const Function* fn = find_function(name.text);
+    if (fn == nullptr) {
       std::string known;
-      for (const auto& f : fns) known += (known.empty() ? "" : ", ") + f;
+      for (const auto& f : kFunctions) known += (known.empty() ? "" : ", ") + std::string(f.name);
       return fail(name.offset, "unknown function '" + name.text + "': expected one of " + known);
     }
     const auto open = tok_.offset;
     Nested level(*this, name.offset);
     if (!level) return nullptr;
     advance();  // '('
+    if (fn->signature == Signature::counter) return parse_rate(name, open);
     std::vector<NodePtr> args;
-    if (name.text == "rate") {
-      // rate() takes a counter name, not an expression.
-      if (tok_.kind != Tok::name) {
-        return fail(tok_.offset, "expected a counter name inside rate(), got " + describe(tok_));
-      }
-      const Token arg = tok_;
-      auto m = lookup_rate(arg.text);
-      if (!m) return fail(arg.offset, m.error().message);
-      advance();
-      if (tok_.kind != Tok::rparen) {
-        return fail(tok_.offset, "expected ')' to close rate( at column " +
-                                     std::to_string(open + 1) + ", got " + describe(tok_));
-      }
-      advance();
-      auto n = make(Node::Kind::metric, name.offset, Type::number);
-      n->metric = std::move(*m);
-      return n;
-    }
-    if (tok_.kind != Tok::rparen) {
-      for (;;) {
-        auto a = parse_or();
-        if (!a) return nullptr;
-        args.push_back(std::move(a));
-        if (tok_.kind == Tok::comma) {
-          advance();
-          continue;
-        }
-        if (tok_.kind == Tok::rparen) break;
-        return fail(tok_.offset, "expected ',' or ')' in the arguments of " + name.text +
-                                     "() opened at column " + std::to_string(open + 1) + ", got " +
-                                     describe(tok_));
-      }
-    }
+    if (!parse_arguments(name, open, args)) return nullptr;
     const auto close = tok_.offset;
     advance();  // ')'
-    const std::string& f = name.text;
-    auto arity = [&](std::size_t lo, std::size_t hi) -> bool {
-      if (args.size() >= lo && args.size() <= hi) return true;
-      std::string want = lo == hi   ? std::to_string(lo)
-                         : hi > 100 ? "at least " + std::to_string(lo)
-                                    : std::to_string(lo) + " to " + std::to_string(hi);
-      fail(args.empty() ? close : args.back()->offset, f + "() expects " + want + " argument" +
-                                                           (lo == 1 && hi == 1 ? "" : "s") +
-                                                           ", got " + std::to_string(args.size()));
-      return false;
-    };
-    Type result = Type::number;
-    if (f == "min" || f == "max") {
-      if (!arity(2, 1000)) return nullptr;
-    } else if (f == "clamp") {
-      if (!arity(3, 3)) return nullptr;
-    } else if (f == "round_to" || f == "ceil_to" || f == "floor_to") {
-      if (!arity(2, 2)) return nullptr;
-    } else if (f == "ceil" || f == "floor" || f == "round" || f == "abs" || f == "sqrt") {
-      if (!arity(1, 1)) return nullptr;
-    } else if (f == "has") {
-      if (!arity(1, 1)) return nullptr;
-      result = Type::boolean;
-    } else if (f == "if") {
-      if (!arity(3, 3)) return nullptr;
-      if (!boolish(args[0]->type)) {
-        return fail(args[0]->offset,
-                    "expected a boolean condition as the first argument of if(), got a " +
-                        std::string(to_string(args[0]->type)));
-      }
-      const Type a = args[1]->type;
-      const Type b = args[2]->type;
-      if (a != Type::any && b != Type::any && a != b) {
-        return fail(args[2]->offset, "if() branches must have the same type: expected a " +
-                                         std::string(to_string(a)) + ", got a " + to_string(b));
-      }
-      result = a == b ? a : Type::any;
-    }
-    if (f != "has" && f != "if") {
-      for (std::size_t i = 0; i < args.size(); ++i) {
-        if (!check_number(*args[i], "as argument " + std::to_string(i + 1) + " of " + f + "()")) {
-          return nullptr;
-        }
-      }
-    }
-    auto n = make(Node::Kind::call, name.offset, result, f);
+    if (!check_arity(*fn, args, close)) return nullptr;
+    const auto result = result_type(*fn, args);
+    if (!result) return nullptr;
+    auto n = make(Node::Kind::call, name.offset, *result, name.text);
     n->args = std::move(args);
     return n;
+  }
+
+  // rate() takes a counter name, not an expression. The current token follows its '('.
+  NodePtr parse_rate(const Token& name, std::size_t open) {
+    if (tok_.kind != Tok::name) {
+      return fail(tok_.offset, "expected a counter name inside rate(), got " + describe(tok_));
+    }
+    const Token arg = tok_;
+    auto m = lookup_rate(arg.text);
+    if (!m) return fail(arg.offset, m.error().message);
+    advance();
+    if (tok_.kind != Tok::rparen) {
+      return fail(tok_.offset, "expected ')' to close rate( at column " + std::to_string(open + 1) +
+                                   ", got " + describe(tok_));
+    }
+    advance();
+    auto n = make(Node::Kind::metric, name.offset, Type::number);
+    n->metric = std::move(*m);
+    return n;
+  }
+
+  // The arguments of a call up to its ')', which stays the current token.
+  bool parse_arguments(const Token& name, std::size_t open, std::vector<NodePtr>& args) {
+    if (tok_.kind == Tok::rparen) return true;
+    for (;;) {
+      auto a = parse_or();
+      if (!a) return false;
+      args.push_back(std::move(a));
+      if (tok_.kind == Tok::comma) {
+        advance();
+        continue;
+      }
+      if (tok_.kind == Tok::rparen) return true;
+      fail(tok_.offset, "expected ',' or ')' in the arguments of " + name.text +
+                            "() opened at column " + std::to_string(open + 1) + ", got " +
+                            describe(tok_));
+      return false;
+    }
+  }
+
+  bool check_arity(const Function& fn, const std::vector<NodePtr>& args, std::size_t close) {
+    const std::size_t lo = fn.min_args;
+    const std::size_t hi = fn.max_args;
+    if (args.size() >= lo && args.size() <= hi) return true;
+    std::string want = lo == hi   ? std::to_string(lo)
+                       : hi > 100 ? "at least " + std::to_string(lo)
+                                  : std::to_string(lo) + " to " + std::to_string(hi);
+    fail(args.empty() ? close : args.back()->offset,
+         std::string(fn.name) + "() expects " + want + " argument" +
+             (lo == 1 && hi == 1 ? "" : "s") + ", got " + std::to_string(args.size()));
+    return false;
+  }
+
+  // The type of a call of `fn` with these arguments; nothing (with the error set) when an
+  // argument has the wrong type.
+  std::optional<Type> result_type(const Function& fn, const std::vector<NodePtr>& args) {
+    switch (fn.signature) {
+      case Signature::any:
+        return Type::boolean;
+      case Signature::branches:
+        return if_type(args);
+      case Signature::numbers:
+      case Signature::counter:
+        break;
+    }
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (!check_number(*args[i],
+                        "as argument " + std::to_string(i + 1) + " of " + fn.name + "()")) {
+        return std::nullopt;
+      }
+    }
+    return Type::number;
+  }
+
+  std::optional<Type> if_type(const std::vector<NodePtr>& args) {
+    if (!boolish(args[0]->type)) {
+      fail(args[0]->offset, "expected a boolean condition as the first argument of if(), got a " +
+                                std::string(to_string(args[0]->type)));
+      return std::nullopt;
+    }
+    const Type a = args[1]->type;
+    const Type b = args[2]->type;
+    if (a != Type::any && b != Type::any && a != b) {
+      fail(args[2]->offset, "if() branches must have the same type: expected a " +
+                                std::string(to_string(a)) + ", got a " + to_string(b));
+      return std::nullopt;
+    }
+    return a == b ? a : Type::any;
   }
 
   Lexer lex_;

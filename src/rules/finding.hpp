@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "model/context.hpp"
+
 namespace vmtune::rules {
 
 enum class Severity { info, warning, critical };
@@ -17,11 +19,11 @@ std::optional<Severity> severity_from_string(const std::string& s) noexcept;
 
 /// A named measured value shown to the user ("swap_in_rate = 412 pages/s").
 struct Evidence {
-  std::string name;        ///< as named in the rule
-  std::string expression;  ///< the rule's expression text
+  std::string name;              ///< as named in the rule
+  std::string expression;        ///< the rule's expression text
   std::optional<double> number;  ///< numeric value, when numeric
-  std::string text;        ///< string value, or the formatted number
-  std::string unit;        ///< "bytes", "pages", "pages/s", "%", "" ...
+  std::string text;              ///< string value, or the formatted number
+  std::string unit;              ///< "bytes", "pages", "pages/s", "%", "" ...
 };
 
 enum class RecommendationKind {
@@ -36,7 +38,8 @@ const char* to_string(RecommendationKind k) noexcept;
 
 /// Where today's value of a key comes from (sysctl.d provenance).
 struct Provenance {
-  std::string source;  ///< "kernel default" or the file that sets it, e.g. "/etc/sysctl.d/99-x.conf"
+  std::string
+      source;  ///< "kernel default" or the file that sets it, e.g. "/etc/sysctl.d/99-x.conf"
   int line = 0;
   /// Other files that set the same key to a *different* value (earlier in apply order).
   struct Conflict {
@@ -63,13 +66,13 @@ struct Recommendation {
   std::string proposed;  ///< the value to set, as text
   /// vm.* and THP keys are host-wide: inside a container they are advice for the host admin.
   bool host_level = true;
-  std::string note;      ///< e.g. how a conflict between rules was resolved
+  std::string note;  ///< e.g. how a conflict between rules was resolved
   std::optional<Provenance> provenance;
   std::vector<PredictedEffect> effects;
 };
 
 struct Finding {
-  std::string rule_id;   ///< "R-SWAP-1"
+  std::string rule_id;  ///< "R-SWAP-1"
   std::string title;
   Severity severity = Severity::info;
   std::vector<Evidence> evidence;
@@ -86,10 +89,14 @@ struct NotEvaluated {
   std::string reason;
 };
 
+/// Where vmtune runs (model/context.hpp); an Evaluation says in which context it was made.
+using AuditContext = model::Context;
+
 struct Evaluation {
-  std::vector<Finding> findings;          ///< most severe first
+  std::vector<Finding> findings;  ///< most severe first
   std::vector<NotEvaluated> not_evaluated;
-  std::vector<std::string> notes;         ///< engine notes: conflict resolutions, context
+  std::vector<std::string> notes;  ///< engine notes: conflict resolutions, context
+  AuditContext context;            ///< set by rules::audit()
 };
 
 }  // namespace vmtune::rules

@@ -106,6 +106,12 @@ bool is_identifier(const std::string& name) {
          });
 }
 
+bool is_rule_id(const std::string& id) {
+  return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
 bool is_keyword(const std::string& name) {
   return name == "true" || name == "false" || name == "and" || name == "or" || name == "not";
 }
@@ -218,7 +224,6 @@ class Loader {
   }
 
   core::Result<Rule> rule(const toml::table& t) {
-    const auto pos = t.source().begin;
     if (auto st = check_keys(
             t,
             {"id", "title", "severity", "severity_if", "profiles", "requires", "constants", "let",
@@ -229,36 +234,69 @@ class Loader {
     }
     Rule r;
     r.file = path_;
+    if (auto st = header(t, r); !st) return std::move(st).error();
+    if (auto st = constants(t, r); !st) return std::move(st).error();
+    if (const auto* ar = t.get("always_report")) {
+      if (!ar->is_boolean())
+        return err(ar->source().begin, "always_report", "expected true or false");
+      r.always_report = ar->as_boolean()->get();
+    }
+    const Scope scope{&r.constants, true, &r.lets};
+    if (auto st = lets(t, scope, r); !st) return std::move(st).error();
+    if (auto st = requires_and_when(t, scope, r); !st) return std::move(st).error();
+    if (auto st = tables(t, "severity_if", scope, &Loader::severity_step, r.severity_if); !st) {
+      return std::move(st).error();
+    }
+    if (auto st = tables(t, "evidence", scope, &Loader::evidence, r.evidence); !st) {
+      return std::move(st).error();
+    }
+    if (auto st = tables(t, "recommend", scope, &Loader::recommend, r.recommend); !st) {
+      return std::move(st).error();
+    }
+    return r;
+  }
+
+  /// id (and its position), title, severity, rationale, references and profiles.
+  core::Status header(const toml::table& t, Rule& r) const {
+    const auto pos = t.source().begin;
     auto id = string_field(t, "id", true, pos);
     if (!id) return std::move(id).error();
+    const auto id_pos = t.get("id")->source().begin;
     r.id = *id;
-    r.line = static_cast<int>(t.get("id")->source().begin.line);
-    r.column = static_cast<int>(t.get("id")->source().begin.column);
-    if (r.id.empty() || std::any_of(r.id.begin(), r.id.end(), [](char c) {
-          return !(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
-        })) {
-      return err(t.get("id")->source().begin, "id",
-                 "expected an id of letters, digits, '-', '_' and '.'");
+    r.line = static_cast<int>(id_pos.line);
+    r.column = static_cast<int>(id_pos.column);
+    if (!is_rule_id(r.id)) {
+      return err(id_pos, "id", "expected an id of letters, digits, '-', '_' and '.'");
     }
     auto title = string_field(t, "title", true, pos);
     if (!title) return std::move(title).error();
     r.title = *title;
-    auto sev = string_field(t, "severity", true, pos);
+    auto sev = severity(t);
     if (!sev) return std::move(sev).error();
-    if (auto s = severity_from_string(*sev)) {
-      r.severity = *s;
-    } else {
-      return err(t.get("severity")->source().begin, "severity",
-                 "expected info, warning or critical");
-    }
+    r.severity = *sev;
     auto rationale = string_field(t, "rationale", true, pos);
     if (!rationale) return std::move(rationale).error();
     r.rationale = std::string(core::trim(*rationale));
     auto refs = string_list(t.get("references"), "references");
     if (!refs) return std::move(refs).error();
     r.references = *refs;
-    auto profiles = string_list(t.get("profiles"), "profiles");
+    auto profiles = profile_list(t);
     if (!profiles) return std::move(profiles).error();
+    r.profiles = *profiles;
+    return core::ok_status();
+  }
+
+  /// The required "severity" field of table `t`.
+  core::Result<Severity> severity(const toml::table& t) const {
+    auto name = string_field(t, "severity", true, t.source().begin);
+    if (!name) return std::move(name).error();
+    if (auto s = severity_from_string(*name)) return *s;
+    return err(t.get("severity")->source().begin, "severity", "expected info, warning or critical");
+  }
+
+  core::Result<std::vector<std::string>> profile_list(const toml::table& t) const {
+    auto profiles = string_list(t.get("profiles"), "profiles");
+    if (!profiles) return profiles;
     for (std::size_t i = 0; i < profiles->size(); ++i) {
       const auto& p = (*profiles)[i];
       if (p != "database" && p != "general" && p != "latency") {
@@ -266,62 +304,68 @@ class Loader {
                    "unknown profile '" + p + "': expected database, general or latency");
       }
     }
-    r.profiles = *profiles;
+    return profiles;
+  }
 
-    // Constants, in source order so a constant may use the ones above it.
-    if (const auto* c = t.get("constants")) {
-      const auto* ct = c->as_table();
-      if (ct == nullptr)
-        return err(c->source().begin, "constants", "expected a table [rule.constants]");
-      static const model::Snapshot kEmpty;
-      for (const auto& [name, node, name_pos] : entries_in_source_order(*ct)) {
-        if (!is_identifier(name)) {
-          return err(name_pos, name, "expected a constant name of letters, digits and '_'");
-        }
-        if (lookup_metric(name).ok() || is_keyword(name)) {
-          return err(name_pos, name, "constant name '" + name + "' hides a metric or keyword");
-        }
-        if (const auto* i = node->as_integer()) {
-          r.constants[name] = static_cast<double>(i->get());
-        } else if (const auto* f = node->as_floating_point()) {
-          r.constants[name] = f->get();
-        } else if (const auto* b = node->as_boolean()) {
-          r.constants[name] = b->get();
-        } else if (node->is_string()) {
-          Scope cs{&r.constants, false};
-          auto e = expr(*node, name, cs);
-          if (!e) return std::move(e).error();
-          auto v = e->evaluate(EvalContext{kEmpty, "general", std::nullopt});
-          if (!v.ok())
-            return err(node->source().begin, name, "constant cannot be computed: " + v.missing);
-          r.constants[name] = *v.value;
-        } else {
-          return err(node->source().begin, name,
-                     "expected a number, a boolean or an expression string for a constant");
-        }
+  // Constants, in source order so a constant may use the ones above it.
+  core::Status constants(const toml::table& t, Rule& r) const {
+    const auto* c = t.get("constants");
+    if (c == nullptr) return core::ok_status();
+    const auto* ct = c->as_table();
+    if (ct == nullptr)
+      return err(c->source().begin, "constants", "expected a table [rule.constants]");
+    for (const auto& [name, node, name_pos] : entries_in_source_order(*ct)) {
+      if (!is_identifier(name)) {
+        return err(name_pos, name, "expected a constant name of letters, digits and '_'");
       }
-    }
-    if (const auto* ar = t.get("always_report")) {
-      if (!ar->is_boolean())
-        return err(ar->source().begin, "always_report", "expected true or false");
-      r.always_report = ar->as_boolean()->get();
-    }
-    const Scope scope{&r.constants, true, &r.lets};
-    if (const auto* l = t.get("let")) {
-      const auto* lt = l->as_table();
-      if (lt == nullptr) return err(l->source().begin, "let", "expected a table [rule.let]");
-      for (const auto& [name, node, name_pos] : entries_in_source_order(*lt)) {
-        if (!is_identifier(name))
-          return err(name_pos, name, "expected a name of letters, digits and '_'");
-        if (r.constants.count(name) || lookup_metric(name).ok() || is_keyword(name)) {
-          return err(name_pos, name, "name '" + name + "' hides a constant, metric or keyword");
-        }
-        auto e = expr(*node, "let." + name, scope);
-        if (!e) return std::move(e).error();
-        r.lets[name] = std::move(*e);
+      if (lookup_metric(name).ok() || is_keyword(name)) {
+        return err(name_pos, name, "constant name '" + name + "' hides a metric or keyword");
       }
+      auto v = constant(name, *node, r.constants);
+      if (!v) return std::move(v).error();
+      r.constants[name] = std::move(*v);
     }
+    return core::ok_status();
+  }
 
+  /// The value of constant `name`: a literal, or an expression over the constants above it.
+  core::Result<Value> constant(const std::string& name, const toml::node& node,
+                               const std::map<std::string, Value>& above) const {
+    if (const auto* i = node.as_integer()) return Value(static_cast<double>(i->get()));
+    if (const auto* f = node.as_floating_point()) return Value(f->get());
+    if (const auto* b = node.as_boolean()) return Value(b->get());
+    if (!node.is_string()) {
+      return err(node.source().begin, name,
+                 "expected a number, a boolean or an expression string for a constant");
+    }
+    static const model::Snapshot kEmpty;
+    auto e = expr(node, name, Scope{&above, false});
+    if (!e) return std::move(e).error();
+    auto v = e->evaluate(EvalContext{kEmpty, "general", std::nullopt});
+    if (!v.ok()) return err(node.source().begin, name, "constant cannot be computed: " + v.missing);
+    return *v.value;
+  }
+
+  // [rule.let], in source order so a let may use the ones above it.
+  core::Status lets(const toml::table& t, const Scope& scope, Rule& r) const {
+    const auto* l = t.get("let");
+    if (l == nullptr) return core::ok_status();
+    const auto* lt = l->as_table();
+    if (lt == nullptr) return err(l->source().begin, "let", "expected a table [rule.let]");
+    for (const auto& [name, node, name_pos] : entries_in_source_order(*lt)) {
+      if (!is_identifier(name))
+        return err(name_pos, name, "expected a name of letters, digits and '_'");
+      if (r.constants.count(name) || lookup_metric(name).ok() || is_keyword(name)) {
+        return err(name_pos, name, "name '" + name + "' hides a constant, metric or keyword");
+      }
+      auto e = expr(*node, "let." + name, scope);
+      if (!e) return std::move(e).error();
+      r.lets[name] = std::move(*e);
+    }
+    return core::ok_status();
+  }
+
+  core::Status requires_and_when(const toml::table& t, const Scope& scope, Rule& r) const {
     if (const auto* req = t.get("requires")) {
       const auto* a = req->as_array();
       if (a == nullptr)
@@ -333,76 +377,65 @@ class Loader {
       }
     }
     const auto* when = t.get("when");
-    if (when == nullptr) return err(pos, "when", "missing required field");
+    if (when == nullptr) return err(t.source().begin, "when", "missing required field");
     auto w = condition(*when, "when", scope);
     if (!w) return std::move(w).error();
     r.when = std::move(*w);
+    return core::ok_status();
+  }
 
-    if (const auto* s = t.get("severity_if")) {
-      const auto* a = s->as_array();
-      if (a == nullptr || !a->is_array_of_tables()) {
-        return err(s->source().begin, "severity_if", "expected [[rule.severity_if]] tables");
-      }
-      for (const auto& n : *a) {
-        const auto& st = *n.as_table();
-        if (auto ck = check_keys(st, {"when", "severity"}, "[[rule.severity_if]]"); !ck) {
-          return std::move(ck).error();
-        }
-        SeverityStep step;
-        const auto* sw = st.get("when");
-        if (sw == nullptr) return err(st.source().begin, "when", "missing required field");
-        auto c = condition(*sw, "severity_if.when", scope);
-        if (!c) return std::move(c).error();
-        step.when = std::move(*c);
-        auto sv = string_field(st, "severity", true, st.source().begin);
-        if (!sv) return std::move(sv).error();
-        auto level = severity_from_string(*sv);
-        if (!level)
-          return err(st.get("severity")->source().begin, "severity",
-                     "expected info, warning or critical");
-        step.severity = *level;
-        r.severity_if.push_back(std::move(step));
-      }
+  /// Parses each table of the optional array of tables [[rule.<key>]] with `parse`.
+  template <typename T>
+  core::Status tables(const toml::table& t, const char* key, const Scope& scope,
+                      core::Result<T> (Loader::*parse)(const toml::table&, const Scope&) const,
+                      std::vector<T>& out) const {
+    const auto* n = t.get(key);
+    if (n == nullptr) return core::ok_status();
+    const auto* a = n->as_array();
+    if (a == nullptr || !a->is_array_of_tables()) {
+      return err(n->source().begin, key, std::string("expected [[rule.") + key + "]] tables");
     }
+    for (const auto& e : *a) {
+      auto x = (this->*parse)(*e.as_table(), scope);
+      if (!x) return std::move(x).error();
+      out.push_back(std::move(*x));
+    }
+    return core::ok_status();
+  }
 
-    if (const auto* ev = t.get("evidence")) {
-      const auto* a = ev->as_array();
-      if (a == nullptr || !a->is_array_of_tables()) {
-        return err(ev->source().begin, "evidence", "expected [[rule.evidence]] tables");
-      }
-      for (const auto& n : *a) {
-        const auto& et = *n.as_table();
-        if (auto ck = check_keys(et, {"name", "expr", "unit"}, "[[rule.evidence]]"); !ck) {
-          return std::move(ck).error();
-        }
-        EvidenceSpec spec;
-        auto name = string_field(et, "name", true, et.source().begin);
-        if (!name) return std::move(name).error();
-        spec.name = *name;
-        auto unit = string_field(et, "unit", false, et.source().begin);
-        if (!unit) return std::move(unit).error();
-        spec.unit = *unit;
-        const auto* x = et.get("expr");
-        if (x == nullptr) return err(et.source().begin, "expr", "missing required field");
-        auto e = expr(*x, "evidence.expr", scope);
-        if (!e) return std::move(e).error();
-        spec.expr = std::move(*e);
-        r.evidence.push_back(std::move(spec));
-      }
+  core::Result<SeverityStep> severity_step(const toml::table& st, const Scope& scope) const {
+    if (auto ck = check_keys(st, {"when", "severity"}, "[[rule.severity_if]]"); !ck) {
+      return std::move(ck).error();
     }
+    SeverityStep step;
+    const auto* sw = st.get("when");
+    if (sw == nullptr) return err(st.source().begin, "when", "missing required field");
+    auto c = condition(*sw, "severity_if.when", scope);
+    if (!c) return std::move(c).error();
+    step.when = std::move(*c);
+    auto level = severity(st);
+    if (!level) return std::move(level).error();
+    step.severity = *level;
+    return step;
+  }
 
-    if (const auto* rc = t.get("recommend")) {
-      const auto* a = rc->as_array();
-      if (a == nullptr || !a->is_array_of_tables()) {
-        return err(rc->source().begin, "recommend", "expected [[rule.recommend]] tables");
-      }
-      for (const auto& n : *a) {
-        auto spec = recommend(*n.as_table(), scope);
-        if (!spec) return std::move(spec).error();
-        r.recommend.push_back(std::move(*spec));
-      }
+  core::Result<EvidenceSpec> evidence(const toml::table& et, const Scope& scope) const {
+    if (auto ck = check_keys(et, {"name", "expr", "unit"}, "[[rule.evidence]]"); !ck) {
+      return std::move(ck).error();
     }
-    return r;
+    EvidenceSpec spec;
+    auto name = string_field(et, "name", true, et.source().begin);
+    if (!name) return std::move(name).error();
+    spec.name = *name;
+    auto unit = string_field(et, "unit", false, et.source().begin);
+    if (!unit) return std::move(unit).error();
+    spec.unit = *unit;
+    const auto* x = et.get("expr");
+    if (x == nullptr) return err(et.source().begin, "expr", "missing required field");
+    auto e = expr(*x, "evidence.expr", scope);
+    if (!e) return std::move(e).error();
+    spec.expr = std::move(*e);
+    return spec;
   }
 
   core::Result<RecommendSpec> recommend(const toml::table& t, const Scope& scope) const {
@@ -414,26 +447,9 @@ class Loader {
     }
     RecommendSpec spec;
     spec.line = static_cast<int>(pos.line);
-    auto kind = string_field(t, "kind", true, pos);
+    auto kind = recommendation_kind(t);
     if (!kind) return std::move(kind).error();
-    static const std::pair<const char*, RecommendationKind> kKinds[] = {
-        {"sysctl", RecommendationKind::sysctl},
-        {"thp", RecommendationKind::thp},
-        {"hugetlb", RecommendationKind::hugetlb},
-        {"postgresql", RecommendationKind::postgresql},
-        {"kernel_cmdline", RecommendationKind::kernel_cmdline},
-        {"cgroup", RecommendationKind::cgroup}};
-    bool found = false;
-    for (const auto& [name, k] : kKinds) {
-      if (*kind == name) {
-        spec.kind = k;
-        found = true;
-      }
-    }
-    if (!found) {
-      return err(t.get("kind")->source().begin, "kind",
-                 "expected sysctl, thp, hugetlb, postgresql, kernel_cmdline or cgroup");
-    }
+    spec.kind = *kind;
     auto key = string_field(t, "key", true, pos);
     if (!key) return std::move(key).error();
     spec.key = *key;
@@ -445,15 +461,9 @@ class Loader {
 
     const auto* v = t.get("value");
     if (v == nullptr) return err(pos, "value", "missing required field");
-    if (const auto* i = v->as_integer()) {
-      spec.value = *Expr::parse(std::to_string(i->get()), scope);
-    } else if (const auto* f = v->as_floating_point()) {
-      spec.value = *Expr::parse(format_number(f->get()), scope);
-    } else {
-      auto e = expr(*v, "value", scope);
-      if (!e) return std::move(e).error();
-      spec.value = std::move(*e);
-    }
+    auto value = recommend_value(*v, scope);
+    if (!value) return std::move(value).error();
+    spec.value = std::move(*value);
     if (const auto* o = t.get("only_if")) {
       auto e = condition(*o, "only_if", scope);
       if (!e) return std::move(e).error();
@@ -472,6 +482,30 @@ class Loader {
       spec.current = std::move(*e);
     }
     return spec;
+  }
+
+  core::Result<RecommendationKind> recommendation_kind(const toml::table& t) const {
+    auto kind = string_field(t, "kind", true, t.source().begin);
+    if (!kind) return std::move(kind).error();
+    static const std::pair<const char*, RecommendationKind> kKinds[] = {
+        {"sysctl", RecommendationKind::sysctl},
+        {"thp", RecommendationKind::thp},
+        {"hugetlb", RecommendationKind::hugetlb},
+        {"postgresql", RecommendationKind::postgresql},
+        {"kernel_cmdline", RecommendationKind::kernel_cmdline},
+        {"cgroup", RecommendationKind::cgroup}};
+    for (const auto& [name, k] : kKinds) {
+      if (*kind == name) return k;
+    }
+    return err(t.get("kind")->source().begin, "kind",
+               "expected sysctl, thp, hugetlb, postgresql, kernel_cmdline or cgroup");
+  }
+
+  /// A recommended value: a TOML number is taken as written, a string is an expression.
+  core::Result<Expr> recommend_value(const toml::node& v, const Scope& scope) const {
+    if (const auto* i = v.as_integer()) return Expr::parse(std::to_string(i->get()), scope);
+    if (const auto* f = v.as_floating_point()) return Expr::parse(format_number(f->get()), scope);
+    return expr(v, "value", scope);
   }
 
   static std::optional<std::string> check_key(RecommendationKind kind, const std::string& key) {
@@ -550,6 +584,37 @@ const char* describe(std::filesystem::file_type t) noexcept {
   }
 }
 
+/// The regular *.toml files of rule directory `dir`, sorted; the other *.toml entries are
+/// listed in `notes`, sorted too.
+core::Result<std::vector<std::filesystem::path>> rule_files(const RuleDir& dir,
+                                                            std::vector<std::string>* notes) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  const std::size_t first_note = notes != nullptr ? notes->size() : 0;
+  fs::directory_iterator entries(dir.path, ec);
+  for (; !ec && entries != fs::directory_iterator(); entries.increment(ec)) {
+    const auto& e = *entries;
+    if (e.path().extension() != ".toml") continue;
+    std::error_code tec;
+    const auto type = dir.follow_links ? e.status(tec).type() : e.symlink_status(tec).type();
+    if (type == fs::file_type::regular) {
+      files.push_back(e.path());
+    } else if (notes != nullptr) {
+      notes->push_back(e.path().string() + ": skipped: " +
+                       (type == fs::file_type::none && tec
+                            ? tec.message()
+                            : std::string(describe(type)) + ", not a regular file"));
+    }
+  }
+  if (ec) return core::make_error(ErrorKind::io_error, dir.path.string(), ec.message());
+  std::sort(files.begin(), files.end());
+  if (notes != nullptr) {
+    std::sort(notes->begin() + static_cast<std::ptrdiff_t>(first_note), notes->end());
+  }
+  return files;
+}
+
 }  // namespace
 
 core::Result<std::vector<Rule>> load_rule_dirs(const std::vector<RuleDir>& dirs,
@@ -558,7 +623,7 @@ core::Result<std::vector<Rule>> load_rule_dirs(const std::vector<RuleDir>& dirs,
   std::vector<Rule> out;
   std::map<std::string, std::pair<std::string, int>> seen;
   for (const auto& dir : dirs) {
-    // stat, never open: nothing here can block on a FIFO. opendir() below opens with
+    // stat, never open: nothing here can block on a FIFO. opendir() in rule_files() opens with
     // O_DIRECTORY, so a directory swapped for a FIFO in between fails instead of blocking.
     std::error_code ec;
     const auto st = fs::status(dir.path, ec);
@@ -574,29 +639,9 @@ core::Result<std::vector<Rule>> load_rule_dirs(const std::vector<RuleDir>& dirs,
               (st.type() == fs::file_type::regular ? "a regular file" : describe(st.type())) +
               ", not a rule directory");
     }
-    std::vector<fs::path> files;
-    const std::size_t first_note = notes != nullptr ? notes->size() : 0;
-    fs::directory_iterator entries(dir.path, ec);
-    for (; !ec && entries != fs::directory_iterator(); entries.increment(ec)) {
-      const auto& e = *entries;
-      if (e.path().extension() != ".toml") continue;
-      std::error_code tec;
-      const auto type = dir.follow_links ? e.status(tec).type() : e.symlink_status(tec).type();
-      if (type == fs::file_type::regular) {
-        files.push_back(e.path());
-      } else if (notes != nullptr) {
-        notes->push_back(e.path().string() + ": skipped: " +
-                         (type == fs::file_type::none && tec
-                              ? tec.message()
-                              : std::string(describe(type)) + ", not a regular file"));
-      }
-    }
-    if (ec) return core::make_error(ErrorKind::io_error, dir.path.string(), ec.message());
-    std::sort(files.begin(), files.end());
-    if (notes != nullptr) {
-      std::sort(notes->begin() + static_cast<std::ptrdiff_t>(first_note), notes->end());
-    }
-    for (const auto& f : files) {
+    auto files = rule_files(dir, notes);
+    if (!files) return std::move(files).error();
+    for (const auto& f : *files) {
       auto rules = load_rule_file(f, dir.follow_links);
       if (!rules) return std::move(rules).error();
       for (auto& r : *rules) {

@@ -3,13 +3,16 @@
 // The metric registry: the one place that maps names used in rule files to values in a
 // model::Snapshot, with their type and unit. Names are "<section>.<key>" (meminfo.MemTotal,
 // vmstat.pgscan_direct, sysctl.vm.swappiness, thp.enabled, psi.some.avg10, ...) or derived
-// metrics without a section (direct_reclaim_rate, pagetables_pct, ...); `man 5 vmtune-rules`
-// lists them all.
+// metrics without a section (direct_reclaim_rate, pagetables_pct, ...: model::Derived);
+// `man 5 vmtune-rules` lists them all. One table per section: rules/metrics_registry.hpp.
 //
-// Load time: a name whose section (or derived-metric name) is unknown is an error. Keys inside
-// a map section (meminfo, vmstat, sysctl, ...) are not checked, because kernels add and remove
-// fields. Run time: a value the sample does not have is Eval::absent with the reason, built
-// from the Source's state ("needs /proc/pressure/memory: missing").
+// Load time: every name must resolve. Keyed sections (meminfo, vmstat, sysctl, ...) accept the
+// field names the kernel prints on some kernel vmtune knows (4.0 to 6.x), as the kernel spells
+// them, plus keys under declared prefixes; an unknown name is an error with a "did you mean"
+// when a known name is close. Run time: a value the sample does not have is Eval::absent with
+// the reason: "needs /proc/pressure/memory: missing" (the source could not be read),
+// "vmstat.workingset_refault_file is absent on this kernel" (read, but this kernel has no such
+// field), or the collector's reason for a damaged field.
 
 #include <functional>
 #include <optional>
@@ -27,7 +30,7 @@ namespace vmtune::rules {
 /// What an expression is evaluated against.
 struct EvalContext {
   const model::Snapshot& snapshot;
-  std::string profile = "general";  ///< resolved workload profile: database|general|latency
+  std::string profile = "general";          ///< resolved workload profile: database|general|latency
   std::optional<double> db_reserved_bytes;  ///< memory reserved for the database, bytes
 };
 

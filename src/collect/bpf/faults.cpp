@@ -5,12 +5,13 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstring>
 #include <map>
 
-#include "collect/bpf/probe_group.hpp"
+#include "collect/bpf/maps.hpp"
+// clang-format off: bpf/<probe>.h needs <linux/types.h> first (STYLE.md §C.1)
 #include "faults.h"
 #include "faults.skel.h"
+// clang-format on
 
 namespace vmtune::collect::bpf {
 namespace {
@@ -24,6 +25,10 @@ constexpr EventSpec kEvents[] = {
     {"exceptions", "page_fault_kernel", false},
 };
 
+constexpr CounterName kCounters[] = {
+    {FAULTS_CTR_PID_MAP_FULL, "faults_unattributed"},
+};
+
 void add(model::FaultCounts& to, const model::FaultCounts& from) {
   to.user_read += from.user_read;
   to.user_write += from.user_write;
@@ -34,18 +39,14 @@ void add(model::FaultCounts& to, const model::FaultCounts& from) {
 
 class FaultsGroup final : public SkeletonGroup<faults_bpf> {
  public:
-  FaultsGroup() : SkeletonGroup("faults") {}
+  FaultsGroup() : SkeletonGroup("faults", kEvents) {}
 
   void collect(model::BpfStats& out, const GroupContext& ctx) override {
     if (!skel_) return;
     std::vector<model::ProcessFaults> procs;
     std::map<std::uint64_t, model::CgroupFaults> groups;
-    for (const auto& [k, v] :
-         dump_hash(bpf_map__fd(skel_->maps.pids), sizeof(__u32), sizeof(faults_pid_stats))) {
-      __u32 pid;
-      faults_pid_stats st;
-      std::memcpy(&pid, k.data(), sizeof pid);
-      std::memcpy(&st, v.data(), sizeof st);
+    for (const auto& [pid, st] :
+         read_hash<__u32, faults_pid_stats>(bpf_map__fd(skel_->maps.pids))) {
       model::ProcessFaults p;
       p.pid = static_cast<int>(pid);
       p.comm = fixed_string(st.comm, sizeof st.comm);
@@ -83,8 +84,7 @@ class FaultsGroup final : public SkeletonGroup<faults_bpf> {
     out.counters["faults_kernel_read"] = total.kernel_read;
     out.counters["faults_kernel_write"] = total.kernel_write;
     out.counters["faults_total"] = total.total;
-    const auto c = read_percpu_counters(bpf_map__fd(skel_->maps.counters), FAULTS_NR_COUNTERS);
-    out.counters["faults_unattributed"] = c[FAULTS_CTR_PID_MAP_FULL];
+    read_counters(bpf_map__fd(skel_->maps.counters), FAULTS_NR_COUNTERS, kCounters, out);
   }
 
   std::vector<model::ProbeStatus> extra_statuses(const GroupContext& ctx) override {
@@ -94,9 +94,6 @@ class FaultsGroup final : public SkeletonGroup<faults_bpf> {
     s.reason = fault_latency_reason(ctx.fs, ctx.support);
     return {s};
   }
-
- protected:
-  std::span<const EventSpec> events() const override { return kEvents; }
 };
 
 }  // namespace

@@ -89,6 +89,105 @@ std::string attach_failure_reason(int err, const std::string& label, const BpfSu
   return "attaching " + label + " failed: " + std::strerror(err);
 }
 
+/// A program chosen for one event, switched on for load.
+struct Planned {
+  struct bpf_program* prog;
+  std::string label;  ///< "vmscan:mm_vmscan_kswapd_wake"
+  bool required;
+};
+
+/// The program to use for one event (tp_btf when the kernel's BTF has btf_trace_<event>,
+/// classic tp when tracefs has events/<sys>/<event>), or null with `why` set.
+struct bpf_program* pick_program(const GroupContext& ctx, const EventSpec& spec,
+                                 const Candidates& cand, AttachPreference prefer,
+                                 std::string* why) {
+  std::string why_btf, why_tp;
+  if (prefer != AttachPreference::tp && cand.btf != nullptr) {
+    const std::string tname = std::string("btf_trace_") + spec.event;
+    if (ctx.vmlinux != nullptr &&
+        btf__find_by_name_kind(ctx.vmlinux, tname.c_str(), BTF_KIND_TYPEDEF) >= 0) {
+      return cand.btf;
+    }
+    why_btf = ctx.vmlinux == nullptr ? "kernel BTF unreadable"
+                                     : "not in the kernel's BTF (no " + tname + ")";
+  } else if (prefer == AttachPreference::tp) {
+    why_btf = "tp_btf not requested";
+  }
+  if (prefer != AttachPreference::tp_btf && cand.tp != nullptr) {
+    const std::string rel = std::string("kernel/tracing/events/") + spec.sys + "/" + spec.event;
+    if (ctx.tracefs.ensure(&why_tp)) {  // otherwise why_tp says what the user can do
+      if (ctx.fs.is_dir(core::Tree::sys, rel)) return cand.tp;
+      why_tp = "not in tracefs (" + ctx.fs.logical(core::Tree::sys, rel) + " missing)";
+    }
+  } else if (prefer == AttachPreference::tp_btf) {
+    why_tp = "classic tracepoints not requested";
+  }
+  *why = "tracepoint " + std::string(spec.sys) + ":" + spec.event + " unavailable: ";
+  if (!why_btf.empty()) *why += "tp_btf: " + why_btf;
+  if (!why_tp.empty()) *why += (why_btf.empty() ? "" : "; ") + std::string("tp: ") + why_tp;
+  return nullptr;
+}
+
+/// Picks one program per event and switches every other program's autoload off, so a missing
+/// optional tracepoint disables only its program. Sets status.mode, and status.reason when a
+/// required event has no usable program (then returns false).
+bool plan_programs(const GroupContext& ctx, AttachPreference prefer, struct bpf_object* obj,
+                   std::span<const EventSpec> events, model::ProbeStatus& status,
+                   std::vector<Planned>& planned) {
+  auto programs = index_programs(obj);
+  bool any_btf = false, any_tp = false;
+  std::string missing_required;
+  for (const auto& spec : events) {
+    auto& cand = programs[spec.event];
+    if (cand.btf != nullptr) bpf_program__set_autoload(cand.btf, false);
+    if (cand.tp != nullptr) bpf_program__set_autoload(cand.tp, false);
+    std::string why;
+    struct bpf_program* pick = pick_program(ctx, spec, cand, prefer, &why);
+    if (pick == nullptr) {
+      if (!spec.required) {
+        status.notes.push_back(why);
+      } else if (missing_required.empty()) {
+        missing_required = why;
+      }
+      continue;
+    }
+    if (pick == cand.btf) {
+      any_btf = true;
+    } else {
+      any_tp = true;
+    }
+    bpf_program__set_autoload(pick, true);
+    planned.push_back({pick, std::string(spec.sys) + ":" + spec.event, spec.required});
+  }
+  status.mode = any_btf && any_tp ? "tp_btf+tp" : any_btf ? "tp_btf" : any_tp ? "tp" : "";
+  status.reason = missing_required;
+  return missing_required.empty();
+}
+
+/// Attaches the loaded programs; a failing optional one becomes a note. False (status.reason
+/// set) when a required one fails.
+bool attach_programs(const std::vector<Planned>& planned, const BpfSupport& support,
+                     model::ProbeStatus& status, std::vector<Link>& links) {
+  for (const auto& c : planned) {
+    errno = 0;
+    struct bpf_link* link = bpf_program__attach(c.prog);
+    const int lerr = libbpf_get_error(link);
+    if (link == nullptr || lerr != 0) {
+      const int e = lerr != 0 ? static_cast<int>(-lerr) : (errno != 0 ? errno : EINVAL);
+      const auto why = attach_failure_reason(e, c.label, support);
+      if (c.required) {
+        status.reason = why;
+        return false;
+      }
+      status.notes.push_back(why);
+      continue;
+    }
+    links.emplace_back(link);
+    status.events.push_back(c.label);
+  }
+  return true;
+}
+
 }  // namespace
 
 void install_libbpf_logger() {
@@ -222,66 +321,8 @@ bool ProbeGroup::try_start(const GroupContext& ctx, AttachPreference prefer, boo
     status_.reason = obj.error().to_string();
     return false;
   }
-  auto programs = index_programs(*obj);
-  struct Chosen {
-    struct bpf_program* prog;
-    std::string label;
-    bool required;
-  };
-  std::vector<Chosen> chosen;
-  bool any_btf = false, any_tp = false;
-  std::string missing_required;
-  for (const auto& spec : events()) {
-    const std::string label = std::string(spec.sys) + ":" + spec.event;
-    auto& cand = programs[spec.event];
-    if (cand.btf != nullptr) bpf_program__set_autoload(cand.btf, false);
-    if (cand.tp != nullptr) bpf_program__set_autoload(cand.tp, false);
-    std::string why_btf, why_tp;
-    struct bpf_program* pick = nullptr;
-    if (prefer != AttachPreference::tp && cand.btf != nullptr) {
-      const std::string tname = std::string("btf_trace_") + spec.event;
-      if (ctx.vmlinux != nullptr &&
-          btf__find_by_name_kind(ctx.vmlinux, tname.c_str(), BTF_KIND_TYPEDEF) >= 0) {
-        pick = cand.btf;
-        any_btf = true;
-      } else {
-        why_btf = ctx.vmlinux == nullptr ? "kernel BTF unreadable"
-                                         : "not in the kernel's BTF (no " + tname + ")";
-      }
-    } else if (prefer == AttachPreference::tp) {
-      why_btf = "tp_btf not requested";
-    }
-    if (pick == nullptr && prefer != AttachPreference::tp_btf && cand.tp != nullptr) {
-      std::string why;
-      const std::string rel = std::string("kernel/tracing/events/") + spec.sys + "/" + spec.event;
-      if (!ctx.tracefs.ensure(&why)) {
-        why_tp = why;
-      } else if (!ctx.fs.is_dir(core::Tree::sys, rel)) {
-        why_tp = "not in tracefs (" + ctx.fs.logical(core::Tree::sys, rel) + " missing)";
-      } else {
-        pick = cand.tp;
-        any_tp = true;
-      }
-    } else if (pick == nullptr && prefer == AttachPreference::tp_btf) {
-      why_tp = "classic tracepoints not requested";
-    }
-    if (pick == nullptr) {
-      std::string why = "tracepoint " + label + " unavailable: ";
-      if (!why_btf.empty()) why += "tp_btf: " + why_btf;
-      if (!why_tp.empty()) why += (why_btf.empty() ? "" : "; ") + std::string("tp: ") + why_tp;
-      if (spec.required) {
-        if (missing_required.empty()) missing_required = why;
-      } else {
-        status_.notes.push_back(why);
-      }
-      continue;
-    }
-    bpf_program__set_autoload(pick, true);
-    chosen.push_back({pick, label, spec.required});
-  }
-  status_.mode = any_btf && any_tp ? "tp_btf+tp" : any_btf ? "tp_btf" : any_tp ? "tp" : "";
-  if (!missing_required.empty()) {
-    status_.reason = missing_required;
+  std::vector<Planned> planned;
+  if (!plan_programs(ctx, prefer, *obj, events_, status_, planned)) {
     close_object();
     return false;
   }
@@ -293,111 +334,12 @@ bool ProbeGroup::try_start(const GroupContext& ctx, AttachPreference prefer, boo
     close_object();
     return false;
   }
-  auto& kept = links();
-  for (const auto& c : chosen) {
-    errno = 0;
-    struct bpf_link* link = bpf_program__attach(c.prog);
-    const int lerr = libbpf_get_error(link);
-    if (link == nullptr || lerr != 0) {
-      const int e = lerr != 0 ? static_cast<int>(-lerr) : (errno != 0 ? errno : EINVAL);
-      const auto why = attach_failure_reason(e, c.label, ctx.support);
-      if (c.required) {
-        status_.reason = why;
-        close_object();
-        return false;
-      }
-      status_.notes.push_back(why);
-      continue;
-    }
-    kept.emplace_back(link);
-    status_.events.push_back(c.label);
+  if (!attach_programs(planned, ctx.support, status_, links())) {
+    close_object();
+    return false;
   }
   status_.attached = true;
   return true;
-}
-
-// ---- helpers ----
-
-int possible_cpus() {
-  static const int n = [] {
-    const int c = libbpf_num_possible_cpus();
-    return c > 0 ? c : 1;
-  }();
-  return n;
-}
-
-std::vector<std::uint8_t> read_percpu_raw(int fd, std::uint32_t key, std::size_t value_size) {
-  const std::size_t stride = (value_size + 7) / 8 * 8;
-  std::vector<std::uint8_t> buf(stride * static_cast<std::size_t>(possible_cpus()));
-  if (bpf_map_lookup_elem(fd, &key, buf.data()) != 0) return {};
-  return buf;
-}
-
-std::vector<std::uint64_t> read_percpu_counters(int fd, std::uint32_t n) {
-  std::vector<std::uint64_t> out(n, 0);
-  for (std::uint32_t k = 0; k < n; ++k) {
-    const auto raw = read_percpu_raw(fd, k, sizeof(std::uint64_t));
-    for (std::size_t off = 0; off + 8 <= raw.size(); off += 8) {
-      std::uint64_t v = 0;
-      std::memcpy(&v, raw.data() + off, 8);
-      out[k] += v;
-    }
-  }
-  return out;
-}
-
-std::vector<std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>>> dump_hash(
-    int fd, std::size_t key_size, std::size_t value_size) {
-  std::vector<std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>>> out;
-  std::vector<std::uint8_t> key(key_size), next(key_size), value(value_size);
-  void* prev = nullptr;
-  for (std::size_t guard = 0; guard < (1u << 22); ++guard) {
-    if (bpf_map_get_next_key(fd, prev, next.data()) != 0) break;
-    if (bpf_map_lookup_elem(fd, next.data(), value.data()) == 0) out.emplace_back(next, value);
-    key = next;
-    prev = key.data();
-  }
-  return out;
-}
-
-std::string fixed_string(const char* data, std::size_t size) {
-  std::size_t n = 0;
-  while (n < size && data[n] != '\0') ++n;
-  return std::string(data, n);
-}
-
-std::string btf_enum_name(const struct btf* vmlinux, const char* enum_type, std::int64_t value,
-                          const char* prefix) {
-  const std::string fallback = std::string(enum_type) + "_" + std::to_string(value);
-  if (vmlinux == nullptr) return fallback;
-  const int id = btf__find_by_name_kind(vmlinux, enum_type, BTF_KIND_ENUM);
-  if (id < 0) return fallback;
-  const struct btf_type* t = btf__type_by_id(vmlinux, static_cast<__u32>(id));
-  if (t == nullptr) return fallback;
-  const struct btf_enum* e = btf_enum(t);
-  for (unsigned i = 0; i < btf_vlen(t); ++i) {
-    if (e[i].val != value) continue;
-    std::string name = btf__name_by_offset(vmlinux, e[i].name_off);
-    const std::string p = prefix;
-    if (name.rfind(p, 0) == 0) name = name.substr(p.size());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return name;
-  }
-  return fallback;
-}
-
-void keep_top(std::vector<model::ProcessStall>& v, std::size_t n) {
-  std::sort(v.begin(), v.end(), [](const model::ProcessStall& a, const model::ProcessStall& b) {
-    if (a.total_us != b.total_us) return a.total_us > b.total_us;
-    if (a.count != b.count) return a.count > b.count;
-    return a.pid < b.pid;
-  });
-  if (v.size() > n) v.resize(n);
-}
-
-std::int64_t now_unix_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace vmtune::collect::bpf

@@ -10,11 +10,14 @@
 #include <bpf/libbpf.h>
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -86,11 +89,15 @@ struct GroupContext {
 };
 
 /// Registers ring buffers with the session's single poller.
-using RingBufferAdd = std::function<bool(int map_fd, int (*fn)(void*, void*, std::size_t), void* ctx)>;
+using RingBufferAdd =
+    std::function<bool(int map_fd, int (*fn)(void*, void*, std::size_t), void* ctx)>;
 
 class ProbeGroup {
  public:
-  explicit ProbeGroup(std::string name) { status_.name = std::move(name); }
+  /// `events` is a static table in the loader (it outlives the group).
+  ProbeGroup(std::string name, std::span<const EventSpec> events) : events_(events) {
+    status_.name = std::move(name);
+  }
   virtual ~ProbeGroup() = default;
   ProbeGroup(const ProbeGroup&) = delete;
   ProbeGroup& operator=(const ProbeGroup&) = delete;
@@ -109,7 +116,6 @@ class ProbeGroup {
   virtual std::vector<model::ProbeStatus> extra_statuses(const GroupContext& /*ctx*/) { return {}; }
 
  protected:
-  virtual std::span<const EventSpec> events() const = 0;
   /// Opens a fresh skeleton and returns its object.
   virtual core::Result<struct bpf_object*> open_object() = 0;
   /// Sets rodata and map sizes between open and load.
@@ -123,6 +129,8 @@ class ProbeGroup {
  private:
   /// One attempt with a given preference; returns false with status_.reason set.
   bool try_start(const GroupContext& ctx, AttachPreference prefer, bool* load_failed);
+
+  std::span<const EventSpec> events_;
 };
 
 /// ProbeGroup over a bpftool skeleton type. Links are declared after the skeleton, so they are
@@ -151,42 +159,61 @@ class SkeletonGroup : public ProbeGroup {
   std::vector<Link> links_;
 };
 
-// ---- map reading and decoding helpers ----
+/// Ring-buffer records of one type, decoded into Out (a model type) as they arrive and kept up
+/// to a cap; later records are counted as dropped. Decode, don't cast: each record is copied
+/// into a local first (STYLE.md §C.8).
+template <typename Record, typename Out>
+class EventQueue {
+  static_assert(std::is_trivially_copyable_v<Record>);
 
-/// Number of possible CPUs (per-CPU map values come in that many copies).
-int possible_cpus();
-/// Sums a per-CPU array of __u64 counters (keys 0..n-1).
-std::vector<std::uint64_t> read_percpu_counters(int map_fd, std::uint32_t n);
-/// Reads the per-CPU copies of one value (each padded to 8 bytes); empty on error.
-std::vector<std::uint8_t> read_percpu_raw(int map_fd, std::uint32_t key, std::size_t value_size);
-/// Every (key, value) of a hash map, decoded by memcpy.
-std::vector<std::pair<std::vector<std::uint8_t>, std::vector<std::uint8_t>>> dump_hash(
-    int map_fd, std::size_t key_size, std::size_t value_size);
+ public:
+  using Decode = Out (*)(const Record&);
+  explicit EventQueue(Decode decode) noexcept : decode_(decode) {}
 
-/// A NUL-terminated (or full) fixed char array as a string; untrusted text.
-std::string fixed_string(const char* data, std::size_t size);
-/// Builds a histogram from log2 slots, trimming trailing empty slots.
-template <typename T>
-model::Log2Histogram make_histogram(const T* slots, std::size_t n, std::uint64_t count,
-                                    std::uint64_t sum, std::uint64_t max, const char* unit) {
-  model::Log2Histogram h;
-  h.unit = unit;
-  std::size_t used = n;
-  while (used > 0 && slots[used - 1] == 0) --used;
-  h.slots.assign(slots, slots + used);
-  h.count = count;
-  h.sum = sum;
-  h.max = max;
-  return h;
-}
-/// Name of an enumerator of `enum_type` in the kernel BTF, lower-cased without `prefix`
-/// ("COMPACT_COMPLETE" -> "complete"); "<enum_type>_<value>" when unknown.
-std::string btf_enum_name(const struct btf* vmlinux, const char* enum_type, std::int64_t value,
-                          const char* prefix);
-/// Sorts by total_us then count (descending) and keeps the first n.
-void keep_top(std::vector<model::ProcessStall>& v, std::size_t n);
-/// Current wall clock in ms.
-std::int64_t now_unix_ms();
+  void set_cap(std::size_t cap) noexcept { cap_ = cap; }
+  /// Registers with the session's poller; `map_fd` is the ring buffer.
+  bool add_to(const RingBufferAdd& add, int map_fd) {
+    return add(map_fd, &EventQueue::on_record, this);
+  }
+  /// The records decoded so far (the queue is empty afterwards).
+  std::vector<Out> take() noexcept { return std::exchange(records_, {}); }
+  std::uint64_t dropped() const noexcept { return dropped_; }
+
+ private:
+  static int on_record(void* self_ptr, void* data, std::size_t size) {
+    auto* self = static_cast<EventQueue*>(self_ptr);
+    if (size < sizeof(Record)) return 0;
+    Record r;
+    std::memcpy(&r, data, sizeof r);
+    if (self->records_.size() >= self->cap_) {
+      ++self->dropped_;
+      return 0;
+    }
+    self->records_.push_back(self->decode_(r));
+    return 0;
+  }
+
+  Decode decode_;
+  std::vector<Out> records_;
+  std::size_t cap_ = std::numeric_limits<std::size_t>::max();
+  std::uint64_t dropped_ = 0;
+};
+
+/// SkeletonGroup whose object has a ring buffer map `events` of Record (bpf/common.bpf.h).
+template <typename Skel, typename Record, typename Out>
+class EventGroup : public SkeletonGroup<Skel> {
+ public:
+  EventGroup(std::string name, std::span<const EventSpec> events,
+             typename EventQueue<Record, Out>::Decode decode)
+      : SkeletonGroup<Skel>(std::move(name), events), queue_(decode) {}
+
+  void add_ring_buffers(const RingBufferAdd& add) override {
+    if (this->skel_) queue_.add_to(add, bpf_map__fd(this->skel_->maps.events));
+  }
+
+ protected:
+  EventQueue<Record, Out> queue_;
+};
 
 /// libbpf messages are kept (not printed) unless VMTUNE_BPF_DEBUG is set; the last warning is
 /// available for error messages.

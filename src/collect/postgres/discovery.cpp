@@ -142,133 +142,169 @@ CmdlineHints parse_postgres_cmdline(std::string_view cmdline_nul) {
   return out;
 }
 
-std::vector<model::PgInstance> discover_instances(const core::RootFs& fs, model::Sample& sample,
-                                                  bool resolve_users) {
-  std::vector<model::PgInstance> out;
-  // Every process: pid -> comm, ppid. The process collector already scanned /proc for this
-  // sample; only without that scan (--no-processes) is /proc/PID/stat read here.
-  std::map<int, collect::ProcStat> procs;
+namespace {
+
+using ProcTable = std::map<int, collect::ProcStat>;
+
+// Every process: pid -> comm, ppid. The process collector already scanned /proc for this
+// sample; only without that scan (--no-processes) is /proc/PID/stat read here. nullopt (and
+// noted) when /proc cannot be listed.
+std::optional<ProcTable> process_table(const core::RootFs& fs, model::Sample& sample) {
+  ProcTable procs;
   if (sample.processes.value) {
     for (const auto& p : *sample.processes.value) {
       procs.emplace(p.pid, collect::ProcStat{p.pid, p.comm, p.state, p.ppid, p.minflt, p.majflt});
     }
-  } else {
-    auto pids = fs.list_dir(core::Tree::proc, "");
-    if (!pids) {
-      note_unavailable(sample, kSource, pids.error());
-      return out;
+    return procs;
+  }
+  auto pids = fs.list_dir(core::Tree::proc, "");
+  if (!pids) {
+    note_unavailable(sample, kSource, pids.error());
+    return std::nullopt;
+  }
+  for (const auto& name : *pids) {
+    if (!all_digits(name)) continue;
+    const std::string rel = name + "/stat";
+    auto text = fs.read_text(core::Tree::proc, rel);
+    if (!text) continue;  // exited between listing and reading
+    auto st = collect::parse_proc_stat(*text, fs.logical(core::Tree::proc, rel));
+    if (!st) continue;  // a process we cannot read is not ours to report
+    procs.emplace(st->pid, std::move(*st));
+  }
+  return procs;
+}
+
+// A postgres process whose parent is not one: a postmaster, not a backend.
+bool is_postmaster(const collect::ProcStat& st, const ProcTable& procs) {
+  if (!is_pg_comm(st.comm)) return false;
+  const auto parent = procs.find(st.ppid);
+  return parent == procs.end() || !is_pg_comm(parent->second.comm);
+}
+
+// The data directory: postmaster.pid through /proc/PID/cwd (the postmaster chdirs there),
+// falling back to -D / -p on the command line.
+// Opened without following links and only when owned by the postmaster's own user: a
+// process that merely calls itself "postgres" must not make root read anyone else's file.
+void locate_data_dir(const core::RootFs& fs, model::Sample& sample, model::PgInstance& inst) {
+  const int pid = inst.postmaster_pid;
+  const std::string spid = std::to_string(pid);
+  const std::string pid_rel = spid + "/cwd/postmaster.pid";
+  if (auto text = fs.read_in_process_dir(pid, "cwd", "postmaster.pid", kMaxPostmasterPid)) {
+    auto pm = parse_postmaster_pid(*text, fs.logical(core::Tree::proc, pid_rel));
+    if (pm && pm->pid == pid) {
+      inst.data_dir = pm->data_dir;
+      inst.port = pm->port;
+      inst.socket_dir = pm->socket_dir;
+      inst.listen_address = pm->listen_address;
+      inst.status = pm->status;
+      inst.start_time_unix = pm->start_time_unix;
+    } else if (pm) {
+      note_unavailable(sample, kSource,
+                       parse_err(fs.logical(core::Tree::proc, pid_rel),
+                                 "names PID " + std::to_string(pm->pid) + ", not the postmaster " +
+                                     spid + " (stale lock file?)",
+                                 1, "pid"));
+    } else {
+      note_unavailable(sample, kSource, pm.error());
     }
-    for (const auto& name : *pids) {
-      if (!all_digits(name)) continue;
-      const std::string rel = name + "/stat";
-      auto text = fs.read_text(core::Tree::proc, rel);
-      if (!text) continue;  // exited between listing and reading
-      auto st = collect::parse_proc_stat(*text, fs.logical(core::Tree::proc, rel));
-      if (!st) continue;  // a process we cannot read is not ours to report
-      procs.emplace(st->pid, std::move(*st));
+  } else {
+    note_unavailable(sample, kSource, text.error());
+  }
+  if (inst.data_dir.empty() || !inst.port) {
+    if (auto cmd = fs.read_text(core::Tree::proc, spid + "/cmdline")) {
+      const auto hints = parse_postgres_cmdline(*cmd);
+      if (inst.data_dir.empty()) inst.data_dir = hints.data_dir;
+      if (!inst.port) inst.port = hints.port;
     }
   }
+}
+
+// Memory of the postmaster and every child, from their /proc/PID/status; the postmaster's
+// also names the server's user.
+void sum_process_memory(const core::RootFs& fs, model::Sample& sample, model::PgInstance& inst,
+                        bool resolve_users, std::uint64_t page_size) {
+  const int pid = inst.postmaster_pid;
+  std::uint64_t pte = 0, shmem = 0, anon = 0, huge = 0;
+  bool any = false;
+  std::vector<int> all = {pid};
+  all.insert(all.end(), inst.backend_pids.begin(), inst.backend_pids.end());
+  for (int p : all) {
+    const std::string rel = std::to_string(p) + "/status";
+    auto text = fs.read_text(core::Tree::proc, rel);
+    if (!text) {
+      if (text.error().kind != core::ErrorKind::missing)
+        note_unavailable(sample, kSource, text.error());
+      continue;
+    }
+    auto mem = parse_status_memory(*text, fs.logical(core::Tree::proc, rel));
+    if (!mem) {
+      note_unavailable(sample, kSource, mem.error());
+      continue;
+    }
+    if (p == pid && mem->uid)
+      inst.user = resolve_users ? user_name(*mem->uid) : std::to_string(*mem->uid);
+    pte += mem->vm_pte.value_or(0);
+    shmem += mem->rss_shmem.value_or(0);
+    anon += mem->rss_anon.value_or(0);
+    huge += mem->hugetlb.value_or(0);
+    any = any || mem->vm_pte.has_value();
+    ++inst.processes_counted;
+  }
+  if (any) {
+    inst.page_tables_total = pte;
+    inst.rss_shmem_total = shmem;
+    inst.rss_anon_total = anon;
+    inst.hugetlb_total = huge;
+    inst.shmem_page_table_estimate = shmem * 8 / page_size;
+  }
+}
+
+// The main shared segment, from the postmaster's smaps.
+void read_shared_segment(const core::RootFs& fs, model::Sample& sample, model::PgInstance& inst,
+                         std::uint64_t page_size) {
+  const std::string smaps_rel = std::to_string(inst.postmaster_pid) + "/smaps";
+  inst.segment_backing = "unknown";
+  auto text = fs.read_text(core::Tree::proc, smaps_rel, kMaxSmaps);
+  if (!text) {
+    note_unavailable(sample, kSource, text.error());
+    return;
+  }
+  std::vector<core::Error> bad;
+  auto maps = parse_smaps(*text, fs.logical(core::Tree::proc, smaps_rel), &bad);
+  note_unavailable_all(sample, kSource, bad);
+  if (!maps) {
+    note_unavailable(sample, kSource, maps.error());
+    return;
+  }
+  inst.segment = main_segment(*maps, page_size);
+  if (inst.segment) {
+    inst.segment_size = inst.segment->size;
+    inst.segment_backing = inst.segment->backing;
+  } else {
+    note_unavailable(sample, kSource,
+                     parse_err(fs.logical(core::Tree::proc, smaps_rel),
+                               "no shared mapping found (is this a PostgreSQL postmaster?)"));
+  }
+}
+
+}  // namespace
+
+std::vector<model::PgInstance> discover_instances(const core::RootFs& fs, model::Sample& sample,
+                                                  bool resolve_users) {
+  std::vector<model::PgInstance> out;
+  const auto procs = process_table(fs, sample);
+  if (!procs) return out;
   const std::uint64_t page_size = sample.host.page_size > 0 ? sample.host.page_size : 4096;
-  for (const auto& [pid, st] : procs) {
-    if (!is_pg_comm(st.comm)) continue;
-    const auto parent = procs.find(st.ppid);
-    if (parent != procs.end() && is_pg_comm(parent->second.comm)) continue;  // a backend
+  for (const auto& [pid, st] : *procs) {
+    if (!is_postmaster(st, *procs)) continue;
     model::PgInstance inst;
     inst.postmaster_pid = pid;
-    for (const auto& [cpid, cst] : procs) {
+    for (const auto& [cpid, cst] : *procs) {
       if (cst.ppid == pid) inst.backend_pids.push_back(cpid);
     }
-    const std::string spid = std::to_string(pid);
-    // The data directory: postmaster.pid through /proc/PID/cwd (the postmaster chdirs there),
-    // falling back to -D / -p on the command line.
-    // Opened without following links and only when owned by the postmaster's own user: a
-    // process that merely calls itself "postgres" must not make root read anyone else's file.
-    const std::string pid_rel = spid + "/cwd/postmaster.pid";
-    if (auto text = fs.read_in_process_dir(pid, "cwd", "postmaster.pid", kMaxPostmasterPid)) {
-      auto pm = parse_postmaster_pid(*text, fs.logical(core::Tree::proc, pid_rel));
-      if (pm && pm->pid == pid) {
-        inst.data_dir = pm->data_dir;
-        inst.port = pm->port;
-        inst.socket_dir = pm->socket_dir;
-        inst.listen_address = pm->listen_address;
-        inst.status = pm->status;
-        inst.start_time_unix = pm->start_time_unix;
-      } else if (pm) {
-        note_unavailable(sample, kSource,
-                         parse_err(fs.logical(core::Tree::proc, pid_rel),
-                                   "names PID " + std::to_string(pm->pid) +
-                                       ", not the postmaster " + spid + " (stale lock file?)",
-                                   1, "pid"));
-      } else {
-        note_unavailable(sample, kSource, pm.error());
-      }
-    } else {
-      note_unavailable(sample, kSource, text.error());
-    }
-    if (inst.data_dir.empty() || !inst.port) {
-      if (auto cmd = fs.read_text(core::Tree::proc, spid + "/cmdline")) {
-        const auto hints = parse_postgres_cmdline(*cmd);
-        if (inst.data_dir.empty()) inst.data_dir = hints.data_dir;
-        if (!inst.port) inst.port = hints.port;
-      }
-    }
-    // Memory of the postmaster and every child.
-    std::uint64_t pte = 0, shmem = 0, anon = 0, huge = 0;
-    bool any = false;
-    std::vector<int> all = {pid};
-    all.insert(all.end(), inst.backend_pids.begin(), inst.backend_pids.end());
-    for (int p : all) {
-      const std::string rel = std::to_string(p) + "/status";
-      auto text = fs.read_text(core::Tree::proc, rel);
-      if (!text) {
-        if (text.error().kind != core::ErrorKind::missing)
-          note_unavailable(sample, kSource, text.error());
-        continue;
-      }
-      auto mem = parse_status_memory(*text, fs.logical(core::Tree::proc, rel));
-      if (!mem) {
-        note_unavailable(sample, kSource, mem.error());
-        continue;
-      }
-      if (p == pid && mem->uid)
-        inst.user = resolve_users ? user_name(*mem->uid) : std::to_string(*mem->uid);
-      pte += mem->vm_pte.value_or(0);
-      shmem += mem->rss_shmem.value_or(0);
-      anon += mem->rss_anon.value_or(0);
-      huge += mem->hugetlb.value_or(0);
-      any = any || mem->vm_pte.has_value();
-      ++inst.processes_counted;
-    }
-    if (any) {
-      inst.page_tables_total = pte;
-      inst.rss_shmem_total = shmem;
-      inst.rss_anon_total = anon;
-      inst.hugetlb_total = huge;
-      inst.shmem_page_table_estimate = shmem * 8 / page_size;
-    }
-    // The main shared segment, from the postmaster's smaps.
-    const std::string smaps_rel = spid + "/smaps";
-    inst.segment_backing = "unknown";
-    if (auto text = fs.read_text(core::Tree::proc, smaps_rel, kMaxSmaps)) {
-      std::vector<core::Error> bad;
-      auto maps = parse_smaps(*text, fs.logical(core::Tree::proc, smaps_rel), &bad);
-      note_unavailable_all(sample, kSource, bad);
-      if (maps) {
-        inst.segment = main_segment(*maps, page_size);
-        if (inst.segment) {
-          inst.segment_size = inst.segment->size;
-          inst.segment_backing = inst.segment->backing;
-        } else {
-          note_unavailable(sample, kSource,
-                           parse_err(fs.logical(core::Tree::proc, smaps_rel),
-                                     "no shared mapping found (is this a PostgreSQL postmaster?)"));
-        }
-      } else {
-        note_unavailable(sample, kSource, maps.error());
-      }
-    } else {
-      note_unavailable(sample, kSource, text.error());
-    }
+    locate_data_dir(fs, sample, inst);
+    sum_process_memory(fs, sample, inst, resolve_users, page_size);
+    read_shared_segment(fs, sample, inst, page_size);
     out.push_back(std::move(inst));
   }
   return out;

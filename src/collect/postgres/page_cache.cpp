@@ -120,7 +120,48 @@ struct Walker {
       if (digits(name)) relation_files(open_dir(dir->get(), name, false), logical + "/" + name);
     });
   }
+
+  /// Tablespaces: pg_tblspc/<oid> -> <location>, containing PG_<version>_<catversion>/<dboid>/.
+  /// The link is followed, but only to a directory of the server's own user.
+  void tablespaces(int data_dir_fd, const std::string& logical_dir) {
+    auto tblspc = open_dir(data_dir_fd, "pg_tblspc", false);
+    if (!tblspc) return;
+    for_each_entry(tblspc->get(), [&](const std::string& oid, unsigned char) {
+      if (!digits(oid)) return;
+      auto location = open_dir(tblspc->get(), oid, true);
+      if (!location) return;
+      for_each_entry(location->get(), [&](const std::string& vname, unsigned char) {
+        if (vname.rfind("PG_", 0) != 0) return;
+        database_dirs(open_dir(location->get(), vname, false),
+                      logical_dir + "/pg_tblspc/" + oid + "/" + vname);
+      });
+    });
+  }
 };
+
+// Lists every relation file of the server: base/<db>/, global/ and the tablespaces. The data
+// directory and base/ must belong to the server's user.
+core::Status list_relation_files(Walker& walk, const core::ProcessDir& data_dir,
+                                 const std::string& logical_dir) {
+  struct stat st {};
+  if (::fstat(data_dir.fd.get(), &st) != 0) return sys_error(errno, logical_dir, "fstat");
+  if (st.st_uid != data_dir.uid) {
+    return core::make_error(core::ErrorKind::permission_denied, logical_dir,
+                            "refused: the directory is not owned by the server's user (uid " +
+                                std::to_string(data_dir.uid) + ")");
+  }
+  auto base = walk.open_dir(data_dir.fd.get(), "base", false);
+  if (!base) {
+    return core::make_error(core::ErrorKind::missing, logical_dir + "/base",
+                            "not a PostgreSQL data directory of this server (no base/ owned by "
+                            "uid " +
+                                std::to_string(data_dir.uid) + ")");
+  }
+  walk.database_dirs(base, logical_dir + "/base");
+  walk.relation_files(walk.open_dir(data_dir.fd.get(), "global", false), logical_dir + "/global");
+  walk.tablespaces(data_dir.fd.get(), logical_dir);
+  return core::ok_status();
+}
 
 }  // namespace
 
@@ -181,47 +222,63 @@ core::Result<Residency> file_residency(int dirfd, const std::string& name, std::
   return r;
 }
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Measures the files' residency, largest first, until the byte or time bound; a file dropped
+// or truncated meanwhile no longer counts.
+core::Status measure_residency(const std::vector<Candidate>& files, uid_t owner,
+                               const PageCacheLimits& limits, Clock::time_point start,
+                               model::PgPageCache& pc) {
+  for (const auto& f : files) {
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    if (elapsed >= limits.max_seconds || pc.bytes_sampled >= limits.max_bytes) {
+      pc.truncated = true;
+      break;
+    }
+    auto r =
+        file_residency(f.dir->get(), f.name, limits.max_bytes - pc.bytes_sampled, f.logical, owner);
+    if (!r) {
+      if (r.error().kind == core::ErrorKind::missing) {  // dropped or truncated meanwhile
+        pc.bytes_total -= std::min(pc.bytes_total, f.size);
+        continue;
+      }
+      return std::move(r).error();
+    }
+    ++pc.files_sampled;
+    pc.bytes_sampled += r->bytes_measured;
+    pc.bytes_resident += r->bytes_resident;
+    if (r->bytes_measured < f.size) pc.truncated = true;
+  }
+  return core::ok_status();
+}
+
+// The resident bytes of all files: what was measured, scaled up when only a sample was.
+std::uint64_t resident_estimate(const model::PgPageCache& pc) {
+  if (pc.truncated && pc.bytes_sampled > 0 && pc.bytes_total > pc.bytes_sampled) {
+    const double share =
+        static_cast<double>(pc.bytes_resident) / static_cast<double>(pc.bytes_sampled);
+    return static_cast<std::uint64_t>(share * static_cast<double>(pc.bytes_total));
+  }
+  return pc.bytes_resident;
+}
+
+}  // namespace
+
 core::Result<model::PgPageCache> sample_page_cache(const core::ProcessDir& data_dir,
                                                    const std::string& logical_dir,
                                                    const PageCacheLimits& limits) {
-  using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
+  const auto start = Clock::now();
   std::vector<Candidate> files;
   Walker walk{data_dir.uid,
               files,
-              start + std::chrono::duration_cast<clock::duration>(
+              start + std::chrono::duration_cast<Clock::duration>(
                           std::chrono::duration<double>(limits.max_seconds)),
               false,
               {}};
-  struct stat st {};
-  if (::fstat(data_dir.fd.get(), &st) != 0) return sys_error(errno, logical_dir, "fstat");
-  if (st.st_uid != data_dir.uid) {
-    return core::make_error(core::ErrorKind::permission_denied, logical_dir,
-                            "refused: the directory is not owned by the server's user (uid " +
-                                std::to_string(data_dir.uid) + ")");
-  }
-  auto base = walk.open_dir(data_dir.fd.get(), "base", false);
-  if (!base) {
-    return core::make_error(core::ErrorKind::missing, logical_dir + "/base",
-                            "not a PostgreSQL data directory of this server (no base/ owned by "
-                            "uid " +
-                                std::to_string(data_dir.uid) + ")");
-  }
-  walk.database_dirs(base, logical_dir + "/base");
-  walk.relation_files(walk.open_dir(data_dir.fd.get(), "global", false), logical_dir + "/global");
-  // Tablespaces: pg_tblspc/<oid> -> <location>, containing PG_<version>_<catversion>/<dboid>/.
-  // The link is followed, but only to a directory of the server's own user.
-  if (auto tblspc = walk.open_dir(data_dir.fd.get(), "pg_tblspc", false)) {
-    walk.for_each_entry(tblspc->get(), [&](const std::string& oid, unsigned char) {
-      if (!digits(oid)) return;
-      auto location = walk.open_dir(tblspc->get(), oid, true);
-      if (!location) return;
-      walk.for_each_entry(location->get(), [&](const std::string& vname, unsigned char) {
-        if (vname.rfind("PG_", 0) != 0) return;
-        walk.database_dirs(walk.open_dir(location->get(), vname, false),
-                           logical_dir + "/pg_tblspc/" + oid + "/" + vname);
-      });
-    });
+  if (auto ok = list_relation_files(walk, data_dir, logical_dir); !ok) {
+    return std::move(ok).error();
   }
   std::sort(files.begin(), files.end(),
             [](const Candidate& a, const Candidate& b) { return a.size > b.size; });
@@ -235,34 +292,11 @@ core::Result<model::PgPageCache> sample_page_cache(const core::ProcessDir& data_
         "; listing stopped at " + std::to_string(kMaxCandidates) + " files or the time bound";
   }
   for (const auto& f : files) pc.bytes_total += f.size;
-  for (const auto& f : files) {
-    const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
-    if (elapsed >= limits.max_seconds || pc.bytes_sampled >= limits.max_bytes) {
-      pc.truncated = true;
-      break;
-    }
-    auto r = file_residency(f.dir->get(), f.name, limits.max_bytes - pc.bytes_sampled, f.logical,
-                            data_dir.uid);
-    if (!r) {
-      if (r.error().kind == core::ErrorKind::missing) {  // dropped or truncated meanwhile
-        pc.bytes_total -= std::min(pc.bytes_total, f.size);
-        continue;
-      }
-      return std::move(r).error();
-    }
-    ++pc.files_sampled;
-    pc.bytes_sampled += r->bytes_measured;
-    pc.bytes_resident += r->bytes_resident;
-    if (r->bytes_measured < f.size) pc.truncated = true;
+  if (auto ok = measure_residency(files, data_dir.uid, limits, start, pc); !ok) {
+    return std::move(ok).error();
   }
-  pc.bytes_resident_estimate = pc.bytes_resident;
-  if (pc.truncated && pc.bytes_sampled > 0 && pc.bytes_total > pc.bytes_sampled) {
-    const double share =
-        static_cast<double>(pc.bytes_resident) / static_cast<double>(pc.bytes_sampled);
-    pc.bytes_resident_estimate =
-        static_cast<std::uint64_t>(share * static_cast<double>(pc.bytes_total));
-  }
-  pc.elapsed_s = std::chrono::duration<double>(clock::now() - start).count();
+  pc.bytes_resident_estimate = resident_estimate(pc);
+  pc.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
   return pc;
 }
 

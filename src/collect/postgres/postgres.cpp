@@ -135,7 +135,7 @@ void collect_postgres(const core::RootFs& fs, const PostgresOptions& options,
   for (auto& inst : facts.instances) estimate_double_buffering(inst);
   sample.postgres.value = std::move(facts);
   sample.postgres.state = model::SourceState::ok;
-  sample.postgres.reason.clear();
+  sample.postgres.error.reset();
 }
 
 }  // namespace vmtune::collect::postgres

@@ -284,13 +284,15 @@ void read_io_stats(PGconn* conn, const std::string& path, model::PgInstance& ins
   }
 }
 
-void read_buffercache(PGconn* conn, const std::string& path, model::PgInstance& inst,
-                      std::vector<model::Unavailable>& unavailable) {
+// The quoted schema pg_buffercache is installed in; nullopt (and noted) when it is not
+// installed in the connected database, or the query failed.
+std::optional<std::string> buffercache_schema(PGconn* conn, const std::string& path,
+                                              std::vector<model::Unavailable>& unavailable) {
   auto ext = run(conn,
                  "SELECT n.nspname, current_database() FROM pg_extension e "
                  "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_buffercache'",
                  path, "pg_extension", unavailable);
-  if (!ext) return;
+  if (!ext) return std::nullopt;
   if (PQntuples(ext.get()) == 0) {
     Res db = exec_bounded(conn, "SELECT current_database()");
     const std::string dbname =
@@ -302,51 +304,54 @@ void read_buffercache(PGconn* conn, const std::string& path, model::PgInstance& 
         "extension pg_buffercache is not installed in database \"" + dbname +
             "\" (CREATE EXTENSION pg_buffercache; reading it needs pg_monitor): shared_buffers "
             "usage is estimated from the setting"));
-    return;
+    return std::nullopt;
   }
   const std::string schema_raw = PQgetvalue(ext.get(), 0, 0);
   std::unique_ptr<char, decltype(&PQfreemem)> quoted(
       PQescapeIdentifier(conn, schema_raw.c_str(), schema_raw.size()), &PQfreemem);
   if (!quoted) {
     unavailable.push_back(entry(path, "pg_buffercache", "cannot quote the extension's schema"));
-    return;
+    return std::nullopt;
   }
-  const std::string schema = quoted.get();
+  return std::string(quoted.get());
+}
+
+/// How pg_buffercache is read on a server version: the summary (used, unused, dirty, pinned
+/// buffers and the average usage count) and the buffers per usage count.
+struct BufferCacheQueries {
+  const char* method;
+  std::string summary;
+  std::string counts;
+};
+
+BufferCacheQueries buffercache_queries(const std::string& schema, int server_version_num) {
+  if (server_version_num >= 160000) {
+    return {"pg_buffercache_summary()",
+            "SELECT buffers_used, buffers_unused, buffers_dirty, buffers_pinned, "
+            "usagecount_avg FROM " +
+                schema + ".pg_buffercache_summary()",
+            "SELECT usage_count, buffers FROM " + schema + ".pg_buffercache_usage_counts()"};
+  }
+  return {"pg_buffercache view",
+          "SELECT count(*) FILTER (WHERE relfilenode IS NOT NULL), "
+          "count(*) FILTER (WHERE relfilenode IS NULL), count(*) FILTER (WHERE isdirty), "
+          "count(*) FILTER (WHERE pinning_backends > 0), "
+          "avg(usagecount) FILTER (WHERE relfilenode IS NOT NULL) FROM " +
+              schema + ".pg_buffercache",
+          "SELECT coalesce(usagecount, 0), count(*) FROM " + schema +
+              ".pg_buffercache GROUP BY 1 ORDER BY 1"};
+}
+
+void read_buffercache(PGconn* conn, const std::string& path, model::PgInstance& inst,
+                      std::vector<model::Unavailable>& unavailable) {
+  const auto schema = buffercache_schema(conn, path, unavailable);
+  if (!schema) return;
+  const auto queries = buffercache_queries(*schema, inst.server_version_num.value_or(0));
   model::PgBufferCache bc;
-  Res summary;
+  bc.method = queries.method;
+  Res summary = run(conn, queries.summary.c_str(), path, "pg_buffercache", unavailable);
   Res counts;
-  if (inst.server_version_num.value_or(0) >= 160000) {
-    bc.method = "pg_buffercache_summary()";
-    summary = run(conn,
-                  ("SELECT buffers_used, buffers_unused, buffers_dirty, buffers_pinned, "
-                   "usagecount_avg FROM " +
-                   schema + ".pg_buffercache_summary()")
-                      .c_str(),
-                  path, "pg_buffercache", unavailable);
-    if (summary) {
-      counts = run(
-          conn,
-          ("SELECT usage_count, buffers FROM " + schema + ".pg_buffercache_usage_counts()").c_str(),
-          path, "pg_buffercache", unavailable);
-    }
-  } else {
-    bc.method = "pg_buffercache view";
-    summary = run(conn,
-                  ("SELECT count(*) FILTER (WHERE relfilenode IS NOT NULL), "
-                   "count(*) FILTER (WHERE relfilenode IS NULL), count(*) FILTER (WHERE isdirty), "
-                   "count(*) FILTER (WHERE pinning_backends > 0), "
-                   "avg(usagecount) FILTER (WHERE relfilenode IS NOT NULL) FROM " +
-                   schema + ".pg_buffercache")
-                      .c_str(),
-                  path, "pg_buffercache", unavailable);
-    if (summary) {
-      counts = run(conn,
-                   ("SELECT coalesce(usagecount, 0), count(*) FROM " + schema +
-                    ".pg_buffercache GROUP BY 1 ORDER BY 1")
-                       .c_str(),
-                   path, "pg_buffercache", unavailable);
-    }
-  }
+  if (summary) counts = run(conn, queries.counts.c_str(), path, "pg_buffercache", unavailable);
   if (!summary || PQntuples(summary.get()) < 1) return;
   auto u64 = [&](int col) {
     const auto v = number(summary.get(), 0, col);

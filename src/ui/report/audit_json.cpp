@@ -74,7 +74,7 @@ Json audit_to_json(const AuditReport& rep) {
       {"traced", rep.traced},
       {"rules_loaded", rep.rules_loaded},
       {"min_severity", rep.min_severity ? Json(rules::to_string(*rep.min_severity)) : Json()}};
-  const auto& c = rep.context;
+  const auto& c = rep.evaluation.context;
   j["context"] = {{"in_container", c.in_container},
                   {"container", t(c.container)},
                   {"cgroup_limited", c.cgroup_limited},

@@ -34,104 +34,126 @@ std::string mdq(const std::string& already_text_escaped) {
   return core::escape_markdown(already_text_escaped);
 }
 
-}  // namespace
-
-std::string render_audit_markdown(const AuditReport& rep) {
-  const auto& ev = rep.evaluation;
-  std::string out;
-  out += "# vmtune audit: " +
-         md(rep.host.hostname.empty() ? "(host name not recorded)" : rep.host.hostname) + "\n\n";
+std::string render_header(const AuditReport& rep) {
+  std::string out = "# vmtune audit: " + md(host_label(rep.host)) + "\n\n";
   out += "| | |\n|---|---|\n";
   out += "| kernel | " + md(rep.host.kernel_release) + " |\n";
   out += "| CPUs | " + std::to_string(rep.host.cpus) + " |\n";
   out += "| page size | " + present::bytes(rep.host.page_size) + " |\n";
   out += "| input | " + (rep.live ? std::string("this machine") : md(rep.input)) + " |\n";
-  out += "| window | " +
-         (rep.window_s > 0 ? present::fixed(rep.window_s, 1) + " s" : std::string("counters only")) +
-         " |\n";
+  out +=
+      "| window | " +
+      (rep.window_s > 0 ? present::fixed(rep.window_s, 1) + " s" : std::string("counters only")) +
+      " |\n";
   out += "| rules | " + std::to_string(rep.rules_loaded) + " |\n";
-  if (rep.context.restricted()) {
-    std::string ctx = rep.context.in_container ? "inside a container" : "memory-limited cgroup";
-    for (const auto& r : rep.context.reasons) ctx += "; " + r;
+  const auto& context = rep.evaluation.context;
+  if (context.restricted()) {
+    std::string ctx = context_kind(context);
+    for (const auto& r : context.reasons) ctx += "; " + r;
     out += "| context | " + prose(ctx) + " |\n";
   }
-  const auto c = count_findings(ev);
-  out += "\n**" + std::to_string(ev.findings.size()) + " findings**: " +
-         std::to_string(c.critical) + " critical, " + std::to_string(c.warning) + " warning, " +
-         std::to_string(c.info) + " info" +
-         (rep.min_severity
-              ? " (shown: " + std::string(rules::to_string(*rep.min_severity)) + " and above)"
-              : std::string()) +
-         "\n";
+  out += "\n**" + std::to_string(rep.evaluation.findings.size()) +
+         " findings**: " + findings_breakdown(rep) + "\n";
+  return out;
+}
 
+std::string render_evidence(const std::vector<rules::Evidence>& evidence) {
+  if (evidence.empty()) return {};
+  std::string out = "| evidence | value | expression |\n|---|---|---|\n";
+  for (const auto& e : evidence) {
+    out += "| " + md(e.name) + " | " + mdq(format_evidence_value(e)) + " | " + md(e.expression) +
+           " |\n";
+  }
+  return out + "\n";
+}
+
+// One row of the change table.
+std::string render_change(const rules::Recommendation& r) {
+  std::string from;
+  if (r.provenance) {
+    from = md(r.provenance->source) +
+           (r.provenance->line > 0 ? ":" + std::to_string(r.provenance->line) : "");
+    for (const auto& k : r.provenance->conflicts) {
+      from += "<br>overrides " + md(k.value) + " from " + md(k.file) + ":" + std::to_string(k.line);
+    }
+  }
+  std::string effects;
+  for (const auto& e : r.effects) {
+    if (!effects.empty()) effects += "<br>";
+    effects += md(e.name) + ": " + mdq(format_quantity(e.before, e.unit)) + " → " +
+               mdq(format_quantity(e.after, e.unit));
+  }
+  return "| " + mdq(recommendation_label(r)) + (r.host_level ? " (host-wide)" : "") + " | " +
+         (r.current.empty() ? std::string("?") : md(r.current)) + " | **" + md(r.proposed) +
+         "** | " + from + " | " + effects + " |\n";
+}
+
+std::string render_changes(const std::vector<rules::Recommendation>& recommendations) {
+  if (recommendations.empty()) return {};
+  std::string out =
+      "| change | current | proposed | today's value from | predicted effect |\n"
+      "|---|---|---|---|---|\n";
+  for (const auto& r : recommendations) out += render_change(r);
+  for (const auto& r : recommendations) {
+    if (!r.note.empty()) out += "\n> " + mdq(recommendation_label(r)) + ": " + prose(r.note) + "\n";
+  }
+  return out + "\n";
+}
+
+std::string render_finding(const rules::Finding& f) {
+  std::string sev = rules::to_string(f.severity);
+  for (auto& ch : sev) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  std::string out = "\n### " + sev + " " + md(f.rule_id) + ": " + md(f.title) + "\n\n";
+  out += render_evidence(f.evidence);
+  out += render_changes(f.recommendations);
+  if (!f.rationale.empty()) out += "**Why.** " + prose(f.rationale) + "\n\n";
+  if (!f.references.empty()) {
+    out += "**References.**\n";
+    for (const auto& ref : f.references) out += "- <" + md(ref) + ">\n";
+    out += "\n";
+  }
+  if (!f.rule_file.empty()) out += "<sub>rule: " + md(f.rule_file) + "</sub>\n";
+  return out;
+}
+
+std::string render_not_evaluated(const std::vector<rules::NotEvaluated>& list) {
+  if (list.empty()) return {};
+  std::string out = "\n## Not evaluated\n\n| rule | title | reason |\n|---|---|---|\n";
+  for (const auto& n : list) {
+    out += "| " + md(n.rule_id) + " | " + md(n.title) + " | " + prose(n.reason) + " |\n";
+  }
+  return out;
+}
+
+std::string render_notes(const std::vector<std::string>& notes) {
+  if (notes.empty()) return {};
+  std::string out = "\n## Notes\n\n";
+  for (const auto& n : notes) out += "- " + prose(n) + "\n";
+  return out;
+}
+
+std::string render_unavailable(const std::vector<model::Unavailable>& list) {
+  if (list.empty()) return {};
+  std::string out = "\n## Not measured\n\n| source | path | reason |\n|---|---|---|\n";
+  for (const auto& u : list) {
+    std::string where = md(u.path);
+    if (u.line > 0) where += ":" + std::to_string(u.line);
+    if (!u.field.empty()) where += " field " + md(u.field);
+    out += "| " + md(u.source) + " | " + where + " | " + prose(u.reason) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_audit_markdown(const AuditReport& rep) {
+  const auto& ev = rep.evaluation;
+  std::string out = render_header(rep);
   if (!ev.findings.empty()) out += "\n## Findings\n";
-  for (const auto& f : ev.findings) {
-    std::string sev = rules::to_string(f.severity);
-    for (auto& ch : sev) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    out += "\n### " + sev + " " + md(f.rule_id) + ": " + md(f.title) + "\n\n";
-    if (!f.evidence.empty()) {
-      out += "| evidence | value | expression |\n|---|---|---|\n";
-      for (const auto& e : f.evidence) {
-        out += "| " + md(e.name) + " | " + mdq(format_evidence_value(e)) + " | " +
-               md(e.expression) + " |\n";
-      }
-      out += "\n";
-    }
-    if (!f.recommendations.empty()) {
-      out += "| change | current | proposed | today's value from | predicted effect |\n"
-             "|---|---|---|---|---|\n";
-      for (const auto& r : f.recommendations) {
-        std::string from;
-        if (r.provenance) {
-          from = md(r.provenance->source) +
-                 (r.provenance->line > 0 ? ":" + std::to_string(r.provenance->line) : "");
-          for (const auto& k : r.provenance->conflicts) {
-            from += "<br>overrides " + md(k.value) + " from " + md(k.file) + ":" +
-                    std::to_string(k.line);
-          }
-        }
-        std::string effects;
-        for (const auto& e : r.effects) {
-          if (!effects.empty()) effects += "<br>";
-          effects += md(e.name) + ": " + mdq(format_quantity(e.before, e.unit)) + " → " +
-                     mdq(format_quantity(e.after, e.unit));
-        }
-        out += "| " + mdq(recommendation_label(r)) + (r.host_level ? " (host-wide)" : "") +
-               " | " + (r.current.empty() ? std::string("?") : md(r.current)) + " | **" +
-               md(r.proposed) + "** | " + from + " | " + effects + " |\n";
-      }
-      for (const auto& r : f.recommendations) {
-        if (!r.note.empty()) out += "\n> " + mdq(recommendation_label(r)) + ": " + prose(r.note) + "\n";
-      }
-      out += "\n";
-    }
-    if (!f.rationale.empty()) out += "**Why.** " + prose(f.rationale) + "\n\n";
-    if (!f.references.empty()) {
-      out += "**References.**\n";
-      for (const auto& ref : f.references) out += "- <" + md(ref) + ">\n";
-      out += "\n";
-    }
-    if (!f.rule_file.empty()) out += "<sub>rule: " + md(f.rule_file) + "</sub>\n";
-  }
-  if (!ev.not_evaluated.empty()) {
-    out += "\n## Not evaluated\n\n| rule | title | reason |\n|---|---|---|\n";
-    for (const auto& n : ev.not_evaluated) {
-      out += "| " + md(n.rule_id) + " | " + md(n.title) + " | " + prose(n.reason) + " |\n";
-    }
-  }
-  if (!ev.notes.empty()) {
-    out += "\n## Notes\n\n";
-    for (const auto& n : ev.notes) out += "- " + prose(n) + "\n";
-  }
-  if (!rep.unavailable.empty()) {
-    out += "\n## Not measured\n\n| source | path | reason |\n|---|---|---|\n";
-    for (const auto& u : rep.unavailable) {
-      std::string where = md(u.path);
-      if (u.line > 0) where += ":" + std::to_string(u.line);
-      if (!u.field.empty()) where += " field " + md(u.field);
-      out += "| " + md(u.source) + " | " + where + " | " + prose(u.reason) + " |\n";
-    }
-  }
+  for (const auto& f : ev.findings) out += render_finding(f);
+  out += render_not_evaluated(ev.not_evaluated);
+  out += render_notes(ev.notes);
+  out += render_unavailable(rep.unavailable);
   return out;
 }
 

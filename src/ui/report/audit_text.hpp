@@ -16,14 +16,13 @@ namespace vmtune::ui::report {
 
 struct AuditReport {
   model::HostInfo host;
-  std::string input;        ///< "live", or the --root path (untrusted text)
+  std::string input;  ///< "live", or the --root path (untrusted text)
   bool live = true;
-  double window_s = 0;      ///< seconds between the two samples; 0 = counters only
-  bool traced = false;      ///< eBPF data present
+  double window_s = 0;  ///< seconds between the two samples; 0 = counters only
+  bool traced = false;  ///< eBPF data present
   std::size_t rules_loaded = 0;
   std::optional<rules::Severity> min_severity;  ///< findings below it were left out
   rules::Evaluation evaluation;                 ///< findings already filtered, most severe first
-  rules::AuditContext context;
   std::vector<model::Unavailable> unavailable;  ///< what was not measured, and why
 };
 
@@ -32,6 +31,14 @@ struct SeverityCounts {
   int critical = 0, warning = 0, info = 0;
 };
 SeverityCounts count_findings(const rules::Evaluation& eval);
+/// "2 critical, 1 warning, 0 info", plus " (shown: warning and above)" when a minimum severity
+/// left findings out: the summary every audit front end prints after the finding count.
+std::string findings_breakdown(const AuditReport& report);
+
+/// The host name, or "(host name not recorded)"; untrusted text, not escaped.
+std::string host_label(const model::HostInfo& host);
+/// Why advice is restricted: "inside a container" or "memory-limited cgroup".
+const char* context_kind(const rules::AuditContext& context);
 
 /// A number with its unit for people: bytes -> "1.50 GiB", pages -> "12 pages", "%" -> "3.5%",
 /// "pages/s" -> "12.00 pages/s"; integers print without decimals.

@@ -3,10 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 
+#include "catalogue.hpp"
 #include "collect/collector.hpp"
 #include "collect/sysctl_conf.hpp"
+#include "model/context.hpp"
+#include "rules/audit.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::rules {
@@ -23,6 +27,30 @@ model::Cgroup group(std::string path, std::optional<std::uint64_t> max,
   g.high = kMax;
   g.current = current;
   return g;
+}
+
+const Finding* find_finding(const Evaluation& e, const std::string& id) {
+  for (const auto& f : e.findings) {
+    if (f.rule_id == id) return &f;
+  }
+  return nullptr;
+}
+
+/// The evaluation's notes and reasons, for a failing assertion's message.
+std::string explain(const Evaluation& e) {
+  std::string out;
+  for (const auto& n : e.notes) out += "note: " + n + "\n";
+  for (const auto& n : e.not_evaluated)
+    out += "not evaluated " + n.rule_id + ": " + n.reason + "\n";
+  for (const auto& f : e.findings) out += "finding " + f.rule_id + "\n";
+  return out;
+}
+
+bool is_not_evaluated(const Evaluation& e, const std::string& id) {
+  for (const auto& n : e.not_evaluated) {
+    if (n.rule_id == id) return true;
+  }
+  return false;
 }
 
 Evaluation eval_with_sysctl_and_thp() {
@@ -47,10 +75,10 @@ Evaluation eval_with_sysctl_and_thp() {
 TEST(Context, PlainHostIsNotRestrictedAndAdviceIsUnchanged) {
   model::Sample s;
   s.cgroups.value = model::Cgroups{"v2", "fs/cgroup", "/", {group("/", std::nullopt)}};
-  const auto c = detect_context(s);
+  const auto c = model::detect_context(s);
   EXPECT_FALSE(c.restricted());
   auto e = eval_with_sysctl_and_thp();
-  apply_context(e, c, model::make_snapshot(s, std::nullopt));
+  apply_context(e, c);
   ASSERT_EQ(e.findings.size(), 1u);
   EXPECT_TRUE(e.findings[0].recommendations[0].host_level);
   EXPECT_TRUE(e.findings[0].recommendations[0].note.empty());
@@ -64,12 +92,12 @@ TEST(Context, ContainerMarkersMarkHostAdvice) {
   conf.container = "docker";
   conf.proc_sys_read_only = true;
   s.sysctl_conf.value = conf;
-  const auto c = detect_context(s);
+  const auto c = model::detect_context(s);
   EXPECT_TRUE(c.in_container);
   EXPECT_EQ(c.container, "docker");
   EXPECT_EQ(c.reasons.size(), 2u);
   auto e = eval_with_sysctl_and_thp();
-  apply_context(e, c, model::make_snapshot(s, std::nullopt));
+  apply_context(e, c);
   const auto& r = e.findings[0].recommendations;
   EXPECT_TRUE(r[0].host_level);
   EXPECT_NE(r[0].note.find("read-only inside this container"), std::string::npos);
@@ -85,93 +113,88 @@ TEST(Context, PidOneInANonRootCgroupMeansContainer) {
   init.pid = 1;
   init.cgroup = "/system.slice/docker-abc.scope";
   s.processes.value = std::vector<model::Process>{init};
-  EXPECT_TRUE(detect_context(s).in_container);
+  EXPECT_TRUE(model::detect_context(s).in_container);
   s.processes.value->front().cgroup = "/init.scope";
-  EXPECT_FALSE(detect_context(s).in_container);
+  EXPECT_FALSE(model::detect_context(s).in_container);
 }
 
 TEST(Context, LimitedCgroupUnderPressureGetsMemoryHighAdvice) {
   model::Sample s;
   auto parent = group("/pg.slice", 4 * kGiB);
   auto self = group("/pg.slice/db.service", kMax, kGiB * 38 / 10);
-  parent.current = kGiB * 39 / 10;
+  parent.current = kGiB * 3;  // 75 %: below R-CG-1's 90 %, but memory.max was hit
   parent.events = {{"low", 0}, {"high", 0}, {"max", 17}, {"oom", 0}, {"oom_kill", 0}};
-  s.cgroups.value =
-      model::Cgroups{"v2", "fs/cgroup", "/pg.slice/db.service", {group("/", std::nullopt), parent, self}};
-  const auto c = detect_context(s);
+  s.cgroups.value = model::Cgroups{
+      "v2", "fs/cgroup", "/pg.slice/db.service", {group("/", std::nullopt), parent, self}};
+  const auto c = model::detect_context(s);
   EXPECT_TRUE(c.cgroup_limited);
   EXPECT_FALSE(c.in_container);
   EXPECT_EQ(c.memory_max, 4 * kGiB);
   EXPECT_EQ(c.limit_from, "/pg.slice");
   EXPECT_EQ(c.memory_current, kGiB * 38 / 10);
 
-  Evaluation e;
-  Finding crit;
-  crit.rule_id = "R-X";
-  crit.severity = Severity::critical;
-  Finding info;
-  info.rule_id = "R-Y";
-  info.severity = Severity::info;
-  e.findings = {crit, info};
-  apply_context(e, c, model::make_snapshot(s, std::nullopt));
-  ASSERT_EQ(e.findings.size(), 3u);
-  const auto& f = e.findings[2];  // after the rules' findings of the same severity
-  EXPECT_EQ(f.rule_id, "CTX-CGROUP-HIGH");
-  EXPECT_EQ(f.severity, Severity::info);  // max events, no OOM kill
-  ASSERT_EQ(f.recommendations.size(), 1u);
-  const auto& r = f.recommendations[0];
+  // The advice is the catalogue's rule CTX-CGROUP-HIGH (rules/cgroups.toml), run by audit().
+  const auto e = audit(test::catalogue(), model::make_snapshot(s, std::nullopt), Config{});
+  const auto* f = find_finding(e, "CTX-CGROUP-HIGH");
+  ASSERT_NE(f, nullptr) << explain(e);
+  EXPECT_EQ(f->severity, Severity::info);  // max events, no OOM kill
+  ASSERT_EQ(f->recommendations.size(), 1u);
+  const auto& r = f->recommendations[0];
   EXPECT_EQ(r.kind, RecommendationKind::cgroup);
   EXPECT_EQ(r.key, "memory.high");
   EXPECT_EQ(r.target, "/pg.slice");
   EXPECT_FALSE(r.host_level);
   // floor(0.9 * 4 GiB) = 3865470566, rounded down to 4 KiB.
   EXPECT_EQ(r.proposed, std::to_string(3865468928ull));
-  EXPECT_EQ(suggested_memory_high(4 * kGiB) % 4096, 0u);
+  EXPECT_EQ(e.context.limit_from, "/pg.slice");
+  EXPECT_FALSE(e.notes.empty());
 
-  // An OOM kill makes it a warning; a rule that already advises memory.high suppresses it.
+  // An OOM kill makes it a warning.
   s.cgroups.value->groups[1].events["oom_kill"] = 1;
-  Evaluation e2;
-  apply_context(e2, c, model::make_snapshot(s, std::nullopt));
-  ASSERT_EQ(e2.findings.size(), 1u);
-  EXPECT_EQ(e2.findings[0].severity, Severity::warning);
-  Evaluation e3;
-  Finding rule;
-  Recommendation mh;
-  mh.kind = RecommendationKind::cgroup;
-  mh.key = "memory.high";
-  mh.target = "/pg.slice";
-  rule.recommendations = {mh};
-  e3.findings = {rule};
-  apply_context(e3, c, model::make_snapshot(s, std::nullopt));
-  EXPECT_EQ(e3.findings.size(), 1u);
+  const auto e2 = audit(test::catalogue(), model::make_snapshot(s, std::nullopt), Config{});
+  f = find_finding(e2, "CTX-CGROUP-HIGH");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, Severity::warning);
+
+  // When R-CG-1 already advises memory.high for the same cgroup (it is the one nearest its
+  // memory.max and has no memory.high), the context rule stays quiet: one piece of advice.
+  s.cgroups.value->groups[1].current = kGiB * 39 / 10;
+  const auto e3 = audit(test::catalogue(), model::make_snapshot(s, std::nullopt), Config{});
+  ASSERT_NE(find_finding(e3, "R-CG-1"), nullptr);
+  EXPECT_EQ(find_finding(e3, "CTX-CGROUP-HIGH"), nullptr);
 }
 
 TEST(Context, LimitedCgroupWithoutPressureOrWithMemoryHighGetsNoAdvice) {
   model::Sample s;
   s.cgroups.value = model::Cgroups{"v2", "fs/cgroup", "/a", {group("/a", 8 * kGiB, 1 * kGiB)}};
-  auto c = detect_context(s);
+  s.cgroups.value->groups[0].events = {{"high", 0}, {"max", 0}, {"oom", 0}, {"oom_kill", 0}};
+  auto c = model::detect_context(s);
   EXPECT_TRUE(c.cgroup_limited);
-  Evaluation e;
-  apply_context(e, c, model::make_snapshot(s, std::nullopt));
-  EXPECT_TRUE(e.findings.empty());
-  EXPECT_EQ(e.notes.size(), 1u);  // still says host advice is host-wide
+  const auto e = audit(test::catalogue(), model::make_snapshot(s, std::nullopt), Config{});
+  EXPECT_EQ(find_finding(e, "CTX-CGROUP-HIGH"), nullptr);
+  EXPECT_FALSE(is_not_evaluated(e, "CTX-CGROUP-HIGH"));
+  // It still says that host advice is host-wide.
+  EXPECT_EQ(std::count_if(e.notes.begin(), e.notes.end(),
+                          [](const std::string& n) { return n.find("vmtune runs in") == 0; }),
+            1)
+      << explain(e);
   s.cgroups.value->groups[0].current = kGiB * 79 / 10;
   s.cgroups.value->groups[0].high = 7 * kGiB;
-  c = detect_context(s);
+  c = model::detect_context(s);
   EXPECT_EQ(c.memory_high, 7 * kGiB);
-  Evaluation e2;
-  apply_context(e2, c, model::make_snapshot(s, std::nullopt));
-  EXPECT_TRUE(e2.findings.empty());
+  const auto e2 = audit(test::catalogue(), model::make_snapshot(s, std::nullopt), Config{});
+  EXPECT_EQ(find_finding(e2, "CTX-CGROUP-HIGH"), nullptr);
 }
 
 TEST(Context, LiveMachine) {
   collect::CollectOptions opt;
-  opt.smaps_rollup = false;
+  opt.smaps = collect::SmapsRollup::none;
   const auto s = collect::collect_sample(core::RootFs(), opt);
   ASSERT_TRUE(s.sysctl_conf.ok());
-  const auto c = detect_context(s);
+  const auto c = model::detect_context(s);
   // This VM: no container manager in /run, /proc/sys writable, pid 1 in the root cgroup.
-  if (s.sysctl_conf.value->container.empty() && !s.sysctl_conf.value->proc_sys_read_only.value_or(false)) {
+  if (s.sysctl_conf.value->container.empty() &&
+      !s.sysctl_conf.value->proc_sys_read_only.value_or(false)) {
     bool pid1_root = true;
     if (s.processes.value) {
       for (const auto& p : *s.processes.value) {

@@ -132,10 +132,10 @@ TEST(RenderUntrusted, AuditFormatsEscapeHostInputContextAndUnavailable) {
   r.host.hostname = kEvil;
   r.input = "/tmp/" + kEvil;
   r.live = false;
-  r.context.in_container = true;
-  r.context.container = "\x1b[31m";
-  r.context.cgroup = "/\xff";
-  r.context.reasons = {"cgroup /\xff\x1b limited"};
+  r.evaluation.context.in_container = true;
+  r.evaluation.context.container = "\x1b[31m";
+  r.evaluation.context.cgroup = "/\xff";
+  r.evaluation.context.reasons = {"cgroup /\xff\x1b limited"};
   r.unavailable = {{"processes", "/proc/" + kEvil, 3, "comm\x1b", "bad \xff\nline"}};
   rules::Finding f;
   f.rule_id = "R-1";

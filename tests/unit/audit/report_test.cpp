@@ -13,10 +13,7 @@
 #include "collect/sysctl_conf.hpp"
 #include "collect/vmstat.hpp"
 #include "collect/zoneinfo.hpp"
-#include "rules/context.hpp"
-#include "rules/effects.hpp"
-#include "rules/engine.hpp"
-#include "rules/provenance.hpp"
+#include "rules/audit.hpp"
 #include "test_support.hpp"
 #include "ui/report/audit_json.hpp"
 #include "ui/report/audit_markdown.hpp"
@@ -32,7 +29,8 @@ fs::path golden_dir() { return fs::path(VMTUNE_SOURCE_DIR) / "tests/unit/audit/g
 void check_golden(const std::string& name, std::string got) {
   // Paths of this checkout differ between machines.
   const std::string src = VMTUNE_SOURCE_DIR;
-  for (std::size_t pos; (pos = got.find(src)) != std::string::npos;) got.replace(pos, src.size(), "<src>");
+  for (std::size_t pos; (pos = got.find(src)) != std::string::npos;)
+    got.replace(pos, src.size(), "<src>");
   const auto path = golden_dir() / name;
   const char* update = std::getenv("VMTUNE_UPDATE_GOLDEN");
   if (update != nullptr && std::string(update) == "1") {
@@ -55,9 +53,9 @@ AuditReport hand_built() {
   r.input = "/tmp/snap|shot.tar.gz";
   r.window_s = 3.0;
   r.rules_loaded = 3;
-  r.context.in_container = true;
-  r.context.container = "docker";
-  r.context.reasons = {"container manager \"docker\" named in /run"};
+  r.evaluation.context.in_container = true;
+  r.evaluation.context.container = "docker";
+  r.evaluation.context.reasons = {"container manager \"docker\" named in /run"};
   rules::Finding f;
   f.rule_id = "R-DIRTY-1";
   f.title = "Dirty limits are ratios `on` a | large host";
@@ -65,15 +63,17 @@ AuditReport hand_built() {
   f.evidence = {{"MemTotal", "meminfo.MemTotal", 25275387904.0, "25275387904", "bytes"},
                 {"thp", "thp.enabled", std::nullopt, "always", ""},
                 {"swap-in", "rate(vmstat.pswpin)", 12.5, "12.5", "pages/s"}};
-  f.rationale = "Line one of a long rationale that has to wrap because it is longer than the "
-                "terminal width of one hundred columns, and \u202e reversed text.";
+  f.rationale =
+      "Line one of a long rationale that has to wrap because it is longer than the "
+      "terminal width of one hundred columns, and \u202e reversed text.";
   f.references = {"https://docs.kernel.org/admin-guide/sysctl/vm.html#dirty-bytes"};
   rules::Recommendation rec;
   rec.key = "vm.dirty_bytes";
   rec.current = "0";
   rec.proposed = "1073741824";
   rec.note = "host-wide setting";
-  rec.provenance = rules::Provenance{"/etc/sysctl.d/90-x.conf", 4, {{"/etc/sysctl.d/10-\xff.conf", 2, "5"}}};
+  rec.provenance =
+      rules::Provenance{"/etc/sysctl.d/90-x.conf", 4, {{"/etc/sysctl.d/10-\xff.conf", 2, "5"}}};
   rec.effects = {{"dirty threshold (writers throttled)", 4870000640.0, 1073741824.0, "bytes"}};
   rules::Recommendation cg;
   cg.kind = rules::RecommendationKind::cgroup;
@@ -89,14 +89,17 @@ AuditReport hand_built() {
   w.title = "THP always";
   w.severity = rules::Severity::warning;
   r.evaluation.findings = {f, w};
-  r.evaluation.not_evaluated = {{"R-PSI-1", "Memory pressure", "needs /proc/pressure/memory: missing"}};
+  r.evaluation.not_evaluated = {
+      {"R-PSI-1", "Memory pressure", "needs /proc/pressure/memory: missing"}};
   r.evaluation.notes = {"sysctl vm.swappiness is set to different values: a wins"};
   r.unavailable = {{"psi", "/proc/pressure/memory", 0, "", "not present (No such file)"},
                    {"sysctl_conf", "/etc/sysctl.d/x.conf", 7, "gar|bage", "not an assignment"}};
   return r;
 }
 
-TEST(AuditReportGolden, HandBuiltText) { check_golden("hand_built.txt", render_audit_text(hand_built(), false)); }
+TEST(AuditReportGolden, HandBuiltText) {
+  check_golden("hand_built.txt", render_audit_text(hand_built(), false));
+}
 TEST(AuditReportGolden, HandBuiltTextColor) {
   check_golden("hand_built.color.txt", render_audit_text(hand_built(), true));
 }
@@ -162,11 +165,7 @@ AuditReport pipeline_report() {
   EXPECT_TRUE(engine.ok()) << engine.error().to_string();
   AuditReport r;
   if (!engine) return r;
-  r.evaluation = engine->evaluate(snap, rules::Config{});
-  rules::attach_provenance(r.evaluation, snap.current);
-  rules::attach_effects(r.evaluation, snap.current);
-  r.context = rules::detect_context(snap.current);
-  rules::apply_context(r.evaluation, r.context, snap);
+  r.evaluation = rules::audit(*engine, snap, rules::Config{});
   r.host = s.host;
   r.live = false;
   r.input = "tests/data/audit-golden";
@@ -175,11 +174,15 @@ AuditReport pipeline_report() {
   return r;
 }
 
-TEST(AuditReportGolden, PipelineText) { check_golden("pipeline.txt", render_audit_text(pipeline_report(), false)); }
+TEST(AuditReportGolden, PipelineText) {
+  check_golden("pipeline.txt", render_audit_text(pipeline_report(), false));
+}
 TEST(AuditReportGolden, PipelineMarkdown) {
   check_golden("pipeline.md", render_audit_markdown(pipeline_report()));
 }
-TEST(AuditReportGolden, PipelineJson) { check_golden("pipeline.json", render_audit_json(pipeline_report())); }
+TEST(AuditReportGolden, PipelineJson) {
+  check_golden("pipeline.json", render_audit_json(pipeline_report()));
+}
 
 TEST(AuditReport, PipelineCarriesProvenanceEffectsAndNotEvaluated) {
   const auto j = audit_to_json(pipeline_report());
@@ -200,8 +203,8 @@ TEST(AuditReport, PipelineCarriesProvenanceEffectsAndNotEvaluated) {
   EXPECT_EQ(j["not_evaluated"][0]["rule_id"], "T-PSI-1");
   bool conflict_note = false;
   for (const auto& n : j["notes"]) {
-    conflict_note |= n.get<std::string>().find("vm.dirty_bytes is set to different values") !=
-                     std::string::npos;
+    conflict_note |=
+        n.get<std::string>().find("vm.dirty_bytes is set to different values") != std::string::npos;
   }
   EXPECT_TRUE(conflict_note);
 }

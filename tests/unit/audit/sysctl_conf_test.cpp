@@ -14,11 +14,7 @@ namespace vmtune::collect {
 namespace {
 
 namespace fs = std::filesystem;
-
-void put(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using test::write_fixture;
 
 // A tree exercising every systemd-sysctl ordering rule:
 //   etc/sysctl.d/10-a.conf       masks usr/lib/sysctl.d/10-a.conf (different content)
@@ -28,20 +24,20 @@ void put(const fs::path& p, const std::string& text) {
 //   etc/sysctl.d/README          not *.conf: ignored
 //   etc/sysctl.conf              applied last
 void write_tree(const fs::path& root) {
-  put(root / "etc/sysctl.d/10-a.conf",
-      "# comment\n; another comment\n\nvm.swappiness = 10\n-vm.dirty_ratio=15\n");
-  put(root / "usr/lib/sysctl.d/10-a.conf", "vm.swappiness = 99\n");
-  put(root / "run/sysctl.d/20-b.conf", "vm/swappiness=30\nnot an assignment\n");
-  put(root / "usr/lib/sysctl.d/30-c.conf", "vm.min_free_kbytes = 90112\n");
-  put(root / "lib/sysctl.d/30-c.conf", "vm.min_free_kbytes = 90112\n");
-  put(root / "usr/local/lib/sysctl.d/15-d.conf", "kernel.numa_balancing = 0\n");
-  put(root / "etc/sysctl.d/README", "vm.swappiness = 1\n");
-  put(root / "etc/sysctl.conf", "vm.swappiness=60\n");
-  put(root / "proc/self/mountinfo",
-      "22 1 0:21 / / rw,relatime - overlay overlay rw\n"
-      "23 22 0:22 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n"
-      "24 23 0:22 /sys /proc/sys ro,nosuid,nodev,noexec,relatime - proc proc rw\n");
-  put(root / "run/systemd/container", "docker\n");
+  write_fixture(root / "etc/sysctl.d/10-a.conf",
+                "# comment\n; another comment\n\nvm.swappiness = 10\n-vm.dirty_ratio=15\n");
+  write_fixture(root / "usr/lib/sysctl.d/10-a.conf", "vm.swappiness = 99\n");
+  write_fixture(root / "run/sysctl.d/20-b.conf", "vm/swappiness=30\nnot an assignment\n");
+  write_fixture(root / "usr/lib/sysctl.d/30-c.conf", "vm.min_free_kbytes = 90112\n");
+  write_fixture(root / "lib/sysctl.d/30-c.conf", "vm.min_free_kbytes = 90112\n");
+  write_fixture(root / "usr/local/lib/sysctl.d/15-d.conf", "kernel.numa_balancing = 0\n");
+  write_fixture(root / "etc/sysctl.d/README", "vm.swappiness = 1\n");
+  write_fixture(root / "etc/sysctl.conf", "vm.swappiness=60\n");
+  write_fixture(root / "proc/self/mountinfo",
+                "22 1 0:21 / / rw,relatime - overlay overlay rw\n"
+                "23 22 0:22 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n"
+                "24 23 0:22 /sys /proc/sys ro,nosuid,nodev,noexec,relatime - proc proc rw\n");
+  write_fixture(root / "run/systemd/container", "docker\n");
 }
 
 TEST(SysctlConf, NormalizesKeysLikeSystemd) {
@@ -100,9 +96,8 @@ TEST(SysctlConf, OrdersFilesByNameAcrossDirectoriesWithMasking) {
       {"/run/sysctl.d", {"10-a.conf", "50-m.conf"}},
       {"/usr/lib/sysctl.d", {"50-m.conf", "05-first.conf", "x.conf.bak"}},
   });
-  const std::vector<std::string> want{"/usr/lib/sysctl.d/05-first.conf",
-                                      "/etc/sysctl.d/10-a.conf", "/run/sysctl.d/50-m.conf",
-                                      "/etc/sysctl.d/99-z.conf"};
+  const std::vector<std::string> want{"/usr/lib/sysctl.d/05-first.conf", "/etc/sysctl.d/10-a.conf",
+                                      "/run/sysctl.d/50-m.conf", "/etc/sysctl.d/99-z.conf"};
   EXPECT_EQ(order.files, want);
   ASSERT_EQ(order.masked.size(), 2u);
   EXPECT_EQ(order.masked[0].first, "/run/sysctl.d/10-a.conf");
@@ -120,8 +115,7 @@ TEST(SysctlConf, ReadOnlyProcSysFromMountinfo) {
   // /proc/system is not a parent of /proc/sys; /proc covers /proc/sysrq-trigger.
   EXPECT_EQ(mount_is_read_only(docker, "/proc/sysrq-trigger"), std::optional<bool>(false));
   // Stacked mounts on one mount point: the later line wins.
-  EXPECT_EQ(mount_is_read_only(docker + "5 3 0:2 /sys /proc/sys rw - proc proc rw\n",
-                               "/proc/sys"),
+  EXPECT_EQ(mount_is_read_only(docker + "5 3 0:2 /sys /proc/sys rw - proc proc rw\n", "/proc/sys"),
             std::optional<bool>(false));
   EXPECT_EQ(mount_is_read_only("", "/proc/sys"), std::nullopt);
   EXPECT_EQ(mount_is_read_only("garbage\n1 2 3\n", "/proc/sys"), std::nullopt);
@@ -133,19 +127,18 @@ TEST(SysctlConf, ReadsATreeInSystemdApplyOrder) {
   write_tree(tmp->path());
   model::Sample s;
   read_sysctl_conf(core::RootFs::under(tmp->path()), s);
-  ASSERT_TRUE(s.sysctl_conf.ok()) << s.sysctl_conf.reason;
+  ASSERT_TRUE(s.sysctl_conf.ok()) << s.sysctl_conf.reason();
   const auto& c = *s.sysctl_conf.value;
-  const std::vector<std::string> files{"/etc/sysctl.d/10-a.conf",
-                                       "/usr/local/lib/sysctl.d/15-d.conf",
-                                       "/run/sysctl.d/20-b.conf", "/usr/lib/sysctl.d/30-c.conf",
-                                       "/etc/sysctl.conf"};
+  const std::vector<std::string> files{
+      "/etc/sysctl.d/10-a.conf", "/usr/local/lib/sysctl.d/15-d.conf", "/run/sysctl.d/20-b.conf",
+      "/usr/lib/sysctl.d/30-c.conf", "/etc/sysctl.conf"};
   EXPECT_EQ(c.files, files);
   ASSERT_EQ(c.masked.size(), 1u);  // the identical lib/ copy of 30-c.conf is not a mask
   EXPECT_NE(c.masked[0].find("/usr/lib/sysctl.d/10-a.conf"), std::string::npos);
   std::vector<std::string> seq;
   for (const auto& a : c.assignments) seq.push_back(a.key + "=" + a.value);
-  const std::vector<std::string> want{"vm.swappiness=10", "vm.dirty_ratio=15",
-                                      "kernel.numa_balancing=0", "vm.swappiness=30",
+  const std::vector<std::string> want{"vm.swappiness=10",         "vm.dirty_ratio=15",
+                                      "kernel.numa_balancing=0",  "vm.swappiness=30",
                                       "vm.min_free_kbytes=90112", "vm.swappiness=60"};
   EXPECT_EQ(seq, want);
   EXPECT_EQ(c.assignments[3].file, "/run/sysctl.d/20-b.conf");
@@ -214,7 +207,7 @@ TEST(SysctlConf, SnapshotCapturesTheFilesAndReplaysThem) {
 TEST(SysctlConf, LiveMachine) {
   model::Sample s;
   read_sysctl_conf(core::RootFs(), s);
-  ASSERT_TRUE(s.sysctl_conf.ok()) << s.sysctl_conf.reason;
+  ASSERT_TRUE(s.sysctl_conf.ok()) << s.sysctl_conf.reason();
   const auto& c = *s.sysctl_conf.value;
   // Every *.conf in the vendor directory is applied, from /usr/lib or a file masking it.
   std::error_code ec;
@@ -232,8 +225,8 @@ TEST(SysctlConf, LiveMachine) {
   }
   // This VM mounts /proc read-write (root can set sysctls): not read-only.
   ASSERT_TRUE(c.proc_sys_read_only.has_value());
-  EXPECT_EQ(*c.proc_sys_read_only, access("/proc/sys/vm/swappiness", W_OK) != 0 &&
-                                       test::running_as_root());
+  EXPECT_EQ(*c.proc_sys_read_only,
+            access("/proc/sys/vm/swappiness", W_OK) != 0 && test::running_as_root());
   // A file that sets kernel.pid_max: the assignment is kept with its file and line.
   if (fs::exists("/usr/lib/sysctl.d/50-pid-max.conf")) {
     const bool has = std::any_of(c.assignments.begin(), c.assignments.end(),

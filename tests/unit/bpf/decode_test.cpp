@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Decoding helpers of src/collect/bpf/probe_group.hpp, the JSON schema of BpfStats and the
+// Decoding helpers of src/collect/bpf/maps.hpp, the JSON schema of BpfStats and the
 // trace text report.
 #include <bpf/btf.h>
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 
 #include <fstream>
 
-#include "collect/bpf/probe_group.hpp"
+#include "collect/bpf/maps.hpp"
 #include "core/temp_dir.hpp"
 #include "json/sample_json.hpp"
 #include "test_support.hpp"
@@ -55,6 +55,82 @@ TEST(Decode, TopKeepsTheLongestStalls) {
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[0].pid, 4);
   EXPECT_EQ(v[1].pid, 3);
+}
+
+// Shapes of the bpf/<probe>.h structs the templates in maps.hpp are generic over.
+struct StallStats {
+  __u64 count, total_us, max_us, cgroup_id;
+  __u32 slots[6];
+  char comm[16];
+};
+struct CountStats {
+  __u64 count, cgroup_id;
+  char comm[16];
+};
+struct StallRecord {
+  __u64 latency_ns, cgroup_id;
+  __u32 pid, tid;
+  char comm[16];
+};
+
+TEST(Decode, StallTakesTheFieldsTheStructHas) {
+  const auto fs = core::RootFs::under("/nonexistent-vmtune-root");
+  CgroupNames names(fs);
+  const StallStats st{3, 70, 40, 0, {0, 2, 0, 1, 0, 0}, {'p', 'g'}};
+  const auto p = decode_stall(42, st, names);
+  EXPECT_EQ(p.pid, 42);
+  EXPECT_EQ(p.comm, "pg");
+  EXPECT_EQ(p.count, 3u);
+  EXPECT_EQ(p.total_us, 70u);
+  EXPECT_EQ(p.max_us, 40u);
+  EXPECT_EQ(p.latency_slots, (std::vector<std::uint64_t>{0, 2, 0, 1}));
+  const CountStats cs{5, 0, {'k', 'h', 'u', 'g', 'e'}};
+  const auto q = decode_stall(7, cs, names);
+  EXPECT_EQ(q.count, 5u);
+  EXPECT_EQ(q.comm, "khuge");
+  EXPECT_EQ(q.total_us, 0u);
+  EXPECT_TRUE(q.latency_slots.empty());
+}
+
+TEST(Decode, EventQueueCopiesRecordsKeepsACapAndCountsTheRest) {
+  EventQueue<StallRecord, model::StallEvent> queue([](const StallRecord& r) {
+    auto s = decode_task(r, "direct_reclaim");
+    s.latency_us = r.latency_ns / 1000;
+    return s;
+  });
+  int (*fn)(void*, void*, std::size_t) = nullptr;
+  void* ctx = nullptr;
+  ASSERT_TRUE(queue.add_to(
+      [&](int fd, int (*f)(void*, void*, std::size_t), void* c) {
+        fn = f;
+        ctx = c;
+        return fd == 3;
+      },
+      3));
+  queue.set_cap(2);
+  StallRecord r{5000, 9, 11, 12, {'d', 'd'}};
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(fn(ctx, &r, sizeof r), 0);
+  EXPECT_EQ(fn(ctx, &r, sizeof r - 1), 0);  // short record: ignored, not dropped
+  const auto got = queue.take();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].kind, "direct_reclaim");
+  EXPECT_EQ(got[0].pid, 11);
+  EXPECT_EQ(got[0].tid, 12);
+  EXPECT_EQ(got[0].comm, "dd");
+  EXPECT_EQ(got[0].cgroup_id, 9u);
+  EXPECT_EQ(got[0].latency_us, 5u);
+  EXPECT_GT(got[0].time_unix_ms, 0);
+  EXPECT_EQ(queue.dropped(), 1u);
+  EXPECT_TRUE(queue.take().empty());
+}
+
+TEST(Decode, EnumCountersSkipZerosAndNameUnknownValues) {
+  model::BpfStats out;
+  const std::uint64_t counts[] = {0, 4, 0, 2};
+  store_enum_counters(counts, "compaction_result_", {"compact_result", "COMPACT_"}, nullptr, out);
+  EXPECT_EQ(out.counters,
+            (std::map<std::string, std::uint64_t>{{"compaction_result_compact_result_1", 4},
+                                                  {"compaction_result_compact_result_3", 2}}));
 }
 
 TEST(CgroupNamesTest, ResolvesIdsByInodeInV2AndV1Trees) {

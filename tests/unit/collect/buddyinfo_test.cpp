@@ -177,8 +177,8 @@ TEST(Buddyinfo, ProjectTreeLiveDebian12AgreesWithZoneinfo) {
   model::Sample s;
   read_buddyinfo(fs, s);
   read_zoneinfo(fs, s);
-  ASSERT_TRUE(s.buddyinfo.ok()) << s.buddyinfo.reason;
-  ASSERT_TRUE(s.zones.ok()) << s.zones.reason;
+  ASSERT_TRUE(s.buddyinfo.ok()) << s.buddyinfo.reason();
+  ASSERT_TRUE(s.zones.ok()) << s.zones.reason();
   EXPECT_TRUE(s.unavailable.empty());
   int compared = 0;
   for (const auto& b : *s.buddyinfo.value) {
@@ -203,7 +203,7 @@ TEST(Buddyinfo, ProjectTreeLiveDebian12AgreesWithZoneinfo) {
 TEST(Buddyinfo, LiveRead) {
   model::Sample s;
   read_buddyinfo(core::RootFs(), s);
-  ASSERT_TRUE(s.buddyinfo.ok()) << s.buddyinfo.reason;
+  ASSERT_TRUE(s.buddyinfo.ok()) << s.buddyinfo.reason();
   EXPECT_TRUE(s.unavailable.empty());
   ASSERT_FALSE(s.buddyinfo.value->empty());
   for (const auto& z : *s.buddyinfo.value) EXPECT_EQ(z.free_blocks.size(), 11u) << z.zone;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 
+#include "collect/counters.hpp"
 #include "core/parse.hpp"
 #include "core/temp_dir.hpp"
 #include "strict_support.hpp"
@@ -19,6 +20,7 @@ namespace fs = std::filesystem;
 using test::shared_expected;
 using test::shared_fixtures;
 using test::slurp;
+using test::write_fixture;
 
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
 
@@ -27,11 +29,6 @@ core::RootFs sys_at(const fs::path& dir) {
   core::RootFs fs = core::RootFs::under(dir);
   fs.set_root(core::Tree::sys, dir);
   return fs;
-}
-
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
 }
 
 const model::Cgroup* group(const model::Cgroups& c, const std::string& path) {
@@ -85,7 +82,7 @@ TEST(Cgroups, BelowEdgeCases) {
             "/sys/fs/cgroup/memory.max:1: expected \"max\" or an unsigned byte count: negative");
 
   std::vector<core::Error> bad;
-  auto over = parse_cgroup_counters(slurp(b / "stat-overflow/memory.stat"), "memory.stat", &bad);
+  auto over = parse_counters(slurp(b / "stat-overflow/memory.stat"), "memory.stat", &bad);
   ASSERT_TRUE(over.ok());
   EXPECT_TRUE(bad.empty());
   EXPECT_EQ(over->at("slab"), shared_expected()
@@ -95,15 +92,15 @@ TEST(Cgroups, BelowEdgeCases) {
   EXPECT_EQ(over->at("slab"), 14914318128160131214ull);
 
   bad.clear();
-  auto badline = parse_cgroup_counters(slurp(b / "stat-badline/memory.stat"),
-                                       "/sys/fs/cgroup/memory.stat", &bad);
+  auto badline =
+      parse_counters(slurp(b / "stat-badline/memory.stat"), "/sys/fs/cgroup/memory.stat", &bad);
   ASSERT_TRUE(badline.ok());  // the good line is kept, the bad one reported
   EXPECT_EQ(badline->at("slab"), 1234u);
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_EQ(bad[0].line, 2);
   EXPECT_EQ(bad[0].field, "lol");
 
-  auto empty = parse_cgroup_counters(slurp(b / "stat-empty/memory.stat"), "/x/memory.stat", &bad);
+  auto empty = parse_counters(slurp(b / "stat-empty/memory.stat"), "/x/memory.stat", &bad);
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.error().to_string(), "/x/memory.stat: file is empty");
 
@@ -168,7 +165,7 @@ TEST(Cgroups, MatchesPcpCgroupsRoot004) {
   const auto root = shared_fixtures() / "performancecopilot-pcp/cgroups-root-004";
   model::Sample s;
   read_cgroups(core::RootFs::under(root), s);
-  ASSERT_TRUE(s.cgroups.ok()) << s.cgroups.reason;
+  ASSERT_TRUE(s.cgroups.ok()) << s.cgroups.reason();
   EXPECT_TRUE(s.unavailable.empty()) << s.unavailable.front().path << s.unavailable.front().reason;
   const auto& c = *s.cgroups.value;
   EXPECT_EQ(c.layout, "v2");
@@ -258,7 +255,7 @@ TEST(Cgroups, TreeShapeWithoutMountTable) {
   EXPECT_EQ(s.cgroups.value->layout, "v1");
   ASSERT_EQ(s.unavailable.size(), 1u);
   EXPECT_NE(s.unavailable[0].reason.find("cgroup v1 only"), std::string::npos);
-  write(t / "sys/fs/cgroup/unified/cgroup.controllers", "memory\n");
+  write_fixture(t / "sys/fs/cgroup/unified/cgroup.controllers", "memory\n");
   EXPECT_EQ(detect_cgroup_layout_from_tree(core::RootFs::under(t)).layout, "hybrid");
   fs::remove_all(t / "sys/fs/cgroup");
   EXPECT_EQ(detect_cgroup_layout_from_tree(core::RootFs::under(t)).layout, "none");
@@ -273,14 +270,14 @@ TEST(Cgroups, DamagedFilesAreReportedAndTheRestKept) {
   auto tmp = core::TempDir::create("vmtune-test-");
   ASSERT_TRUE(tmp.ok());
   const auto d = tmp->path() / "sys/fs/cgroup";
-  write(d / "cgroup.controllers", "cpu memory\n");
-  write(d / "a/memory.current", "");                       // empty
-  write(d / "a/memory.max", "lots\n");                     // garbage
-  write(d / "a/memory.high", "-1\n");                      // negative
-  write(d / "a/memory.stat", "anon 12\nfile 3\nshm");      // truncated last line
-  write(d / "a/memory.events", "\x01\x02\n");              // garbage only
-  write(d / "a/memory.pressure", "some avg10=0.00 avg6");  // truncated
-  write(d / "a/memory.min", "0\n");
+  write_fixture(d / "cgroup.controllers", "cpu memory\n");
+  write_fixture(d / "a/memory.current", "");                       // empty
+  write_fixture(d / "a/memory.max", "lots\n");                     // garbage
+  write_fixture(d / "a/memory.high", "-1\n");                      // negative
+  write_fixture(d / "a/memory.stat", "anon 12\nfile 3\nshm");      // truncated last line
+  write_fixture(d / "a/memory.events", "\x01\x02\n");              // garbage only
+  write_fixture(d / "a/memory.pressure", "some avg10=0.00 avg6");  // truncated
+  write_fixture(d / "a/memory.min", "0\n");
   model::Sample s;
   read_cgroups(core::RootFs::under(tmp->path()), s);
   ASSERT_TRUE(s.cgroups.ok());
@@ -305,11 +302,11 @@ TEST(Cgroups, WalkIsBoundedInDepthAndCountAndSaysSo) {
   auto tmp = core::TempDir::create("vmtune-test-");
   ASSERT_TRUE(tmp.ok());
   const auto d = tmp->path() / "sys/fs/cgroup";
-  write(d / "cgroup.controllers", "memory\n");
+  write_fixture(d / "cgroup.controllers", "memory\n");
   fs::path deep = d;
   for (int i = 1; i <= kMaxCgroupDepth + 2; ++i) {
     deep /= "l" + std::to_string(i);
-    write(deep / "memory.current", std::to_string(i) + "\n");
+    write_fixture(deep / "memory.current", std::to_string(i) + "\n");
   }
   model::Sample s;
   read_cgroups(core::RootFs::under(tmp->path()), s);
@@ -336,7 +333,7 @@ TEST(Cgroups, WalkIsBoundedInDepthAndCountAndSaysSo) {
 TEST(Cgroups, LiveRead) {
   model::Sample s;
   read_cgroups(core::RootFs(), s);
-  ASSERT_TRUE(s.cgroups.ok()) << s.cgroups.reason;
+  ASSERT_TRUE(s.cgroups.ok()) << s.cgroups.reason();
   const auto& c = *s.cgroups.value;
   const auto self = slurp("/proc/self/cgroup");
   EXPECT_EQ(c.self_path, parse_cgroup_v2_path(self));
@@ -379,8 +376,7 @@ TEST(CgroupsStrict, EachKindOfDamageIsAnErrorForThatField) {
   EXPECT_EQ(error("1G\n"), at + want + "trailing characters after the number");
 
   std::vector<core::Error> bad;
-  auto c =
-      parse_cgroup_counters("anon 12\nfile abc\nshmem\n", "/sys/fs/cgroup/a/memory.stat", &bad);
+  auto c = parse_counters("anon 12\nfile abc\nshmem\n", "/sys/fs/cgroup/a/memory.stat", &bad);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(*c, (model::Counters{{"anon", 12}}));
   EXPECT_EQ(test::error_strings(bad),
@@ -390,7 +386,7 @@ TEST(CgroupsStrict, EachKindOfDamageIsAnErrorForThatField) {
                 "/sys/fs/cgroup/a/memory.stat:3: field \"shmem\": expected \"<name> <unsigned "
                 "integer>\": the value is missing",
             }));
-  EXPECT_FALSE(parse_cgroup_counters("", "/sys/fs/cgroup/a/memory.stat", nullptr).ok());
+  EXPECT_FALSE(parse_counters("", "/sys/fs/cgroup/a/memory.stat", nullptr).ok());
 }
 
 }  // namespace

@@ -18,11 +18,7 @@ namespace fs = std::filesystem;
 using test::shared_expected;
 using test::shared_fixtures;
 using test::slurp;
-
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using test::write_fixture;
 
 const model::HugePagePool* find_pool(const std::vector<model::HugePagePool>& pools,
                                      std::uint64_t kb) {
@@ -59,7 +55,7 @@ void check_pcp_dataset(const std::string& dataset) {
   const auto& e = shared_expected().at(key);
   model::Sample s;
   read_hugepages(core::RootFs::under(shared_fixtures() / "performancecopilot-pcp" / dataset), s);
-  ASSERT_TRUE(s.hugepages.ok()) << s.hugepages.reason;
+  ASSERT_TRUE(s.hugepages.ok()) << s.hugepages.reason();
   EXPECT_TRUE(s.unavailable.empty());
   const auto& pools = *s.hugepages.value;
   ASSERT_EQ(pools.size(), e.at("mem.hugepages.pagesize").size()) << dataset;
@@ -108,7 +104,7 @@ TEST(Hugepages, PerNodePoolsOfPcp003) {
   model::Sample s;
   read_numa(core::RootFs::under(shared_fixtures() / "performancecopilot-pcp/sysfs-hugepages-003"),
             s);
-  ASSERT_TRUE(s.numa.ok()) << s.numa.reason;
+  ASSERT_TRUE(s.numa.ok()) << s.numa.reason();
   ASSERT_EQ(s.numa.value->nodes.size(), 1u);
   const auto& node = s.numa.value->nodes[0];
   EXPECT_EQ(node.id, 0);
@@ -128,7 +124,7 @@ TEST(Hugepages, PerNodePoolsOfPcp003) {
 
 // A pool read from a tree must equal the raw files, field by field.
 void expect_tree_matches_files(const fs::path& sys_root, const model::Sample& s) {
-  ASSERT_TRUE(s.hugepages.ok()) << s.hugepages.reason;
+  ASSERT_TRUE(s.hugepages.ok()) << s.hugepages.reason();
   std::size_t dirs = 0;
   for (const auto& d : fs::directory_iterator(sys_root / "kernel/mm/hugepages")) {
     ++dirs;
@@ -192,13 +188,13 @@ TEST(Hugepages, DamagedFilesAreReportedAndTheRestKept) {
   auto tmp = core::TempDir::create("vmtune-test-");
   ASSERT_TRUE(tmp.ok());
   const auto d = tmp->path() / "sys/kernel/mm/hugepages";
-  write(d / "hugepages-2048kB/nr_hugepages", "garbage\n");  // garbage
-  write(d / "hugepages-2048kB/free_hugepages", "");         // empty (truncated to nothing)
-  write(d / "hugepages-2048kB/resv_hugepages", "3\n");
-  write(d / "hugepages-2048kB/surplus_hugepages", "1");  // no newline is fine
+  write_fixture(d / "hugepages-2048kB/nr_hugepages", "garbage\n");  // garbage
+  write_fixture(d / "hugepages-2048kB/free_hugepages", "");         // empty (truncated to nothing)
+  write_fixture(d / "hugepages-2048kB/resv_hugepages", "3\n");
+  write_fixture(d / "hugepages-2048kB/surplus_hugepages", "1");  // no newline is fine
   // nr_overcommit_hugepages missing: absent, not an error
-  write(d / "hugepages-1048576kB/nr_hugepages", "4\n");
-  write(d / "hugepages-bogus/nr_hugepages", "4\n");  // bad directory name
+  write_fixture(d / "hugepages-1048576kB/nr_hugepages", "4\n");
+  write_fixture(d / "hugepages-bogus/nr_hugepages", "4\n");  // bad directory name
   model::Sample s;
   read_hugepages(core::RootFs::under(tmp->path()), s);
   ASSERT_TRUE(s.hugepages.ok());

@@ -131,7 +131,7 @@ TEST(Meminfo, MissingFileBecomesUnavailableNotACrash) {
 TEST(Meminfo, LiveReadHasTheBasics) {
   model::Sample s;
   read_meminfo(core::RootFs(), s);
-  ASSERT_TRUE(s.meminfo.ok()) << s.meminfo.reason;
+  ASSERT_TRUE(s.meminfo.ok()) << s.meminfo.reason();
   const auto& f = s.meminfo.value->fields;
   ASSERT_TRUE(f.count("MemTotal"));
   EXPECT_GT(f.at("MemTotal"), 64ull << 20);

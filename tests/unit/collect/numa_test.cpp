@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "collect/counters.hpp"
 #include "collect/meminfo.hpp"
 #include "core/parse.hpp"
 #include "core/temp_dir.hpp"
@@ -21,11 +22,7 @@ namespace fs = std::filesystem;
 using test::shared_expected;
 using test::shared_fixtures;
 using test::slurp;
-
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using test::write_fixture;
 
 /// `node_memory_numa_<name>{node="<id>"}` -> {name, id}; {"", -1} for other keys.
 std::pair<std::string, int> split_metric(const std::string& key) {
@@ -103,12 +100,12 @@ TEST(Numa, DistanceAndNumastat) {
   EXPECT_FALSE(parse_node_distance("", "x").ok());
   EXPECT_FALSE(parse_node_distance("10 x\n", "x").ok());
   std::vector<core::Error> bad;
-  auto ns = parse_numastat("numa_hit 5\nnuma_miss\nlocal_node 3\n", "x", &bad);
+  auto ns = parse_counters("numa_hit 5\nnuma_miss\nlocal_node 3\n", "x", &bad);
   ASSERT_TRUE(ns.ok());
   EXPECT_EQ(ns->at("numa_hit"), 5u);
   EXPECT_EQ(ns->at("local_node"), 3u);
   EXPECT_EQ(bad.size(), 1u);
-  EXPECT_FALSE(parse_numastat("", "x", nullptr).ok());
+  EXPECT_FALSE(parse_counters("", "x", nullptr).ok());
 }
 
 // node_exporter exports every nodeN/meminfo field as node_memory_numa_<Key>{node="N"} in bytes
@@ -117,7 +114,7 @@ TEST(Numa, MatchesNodeExporterFieldByField) {
   VMTUNE_REQUIRE_SHARED_FIXTURES();
   model::Sample s;
   read_numa(core::RootFs::under(shared_fixtures() / "prometheus-node_exporter"), s);
-  ASSERT_TRUE(s.numa.ok()) << s.numa.reason;
+  ASSERT_TRUE(s.numa.ok()) << s.numa.reason();
   EXPECT_TRUE(s.unavailable.empty());
   ASSERT_EQ(s.numa.value->nodes.size(), 3u);
   int checked = 0;
@@ -210,7 +207,7 @@ TEST(Numa, MatchesPcpMeminfoDatasets) {
     ++files;
     model::Sample s;
     read_numa(core::RootFs::under(shared_fixtures() / "performancecopilot-pcp" / m->dataset), s);
-    ASSERT_TRUE(s.numa.ok()) << key << ": " << s.numa.reason;
+    ASSERT_TRUE(s.numa.ok()) << key << ": " << s.numa.reason();
     const auto* node = node_by_id(*s.numa.value, m->node);
     ASSERT_NE(node, nullptr) << key;
     for (const auto& [name, value] : fields.items()) {
@@ -244,7 +241,7 @@ TEST(Numa, ProjectTreeOfThisMachineKind) {
   const auto root = test::test_data() / "live-debian12";
   model::Sample s;
   read_numa(core::RootFs::under(root), s);
-  ASSERT_TRUE(s.numa.ok()) << s.numa.reason;
+  ASSERT_TRUE(s.numa.ok()) << s.numa.reason();
   EXPECT_TRUE(s.unavailable.empty());
   const auto& n = *s.numa.value;
   EXPECT_EQ(n.online, "0");
@@ -265,7 +262,7 @@ TEST(Numa, LiveReadMatchesSysfs) {
     EXPECT_EQ(s.numa.state, model::SourceState::unsupported);
     return;
   }
-  ASSERT_TRUE(s.numa.ok()) << s.numa.reason;
+  ASSERT_TRUE(s.numa.ok()) << s.numa.reason();
   const auto& n = *s.numa.value;
   const std::string online(core::trim(slurp("/sys/devices/system/node/online")));
   EXPECT_EQ(n.online, online);
@@ -304,11 +301,11 @@ TEST(Numa, DamagedNodeFilesAreReportedAndTheRestKept) {
   auto tmp = core::TempDir::create("vmtune-test-");
   ASSERT_TRUE(tmp.ok());
   const auto d = tmp->path() / "sys/devices/system/node";
-  write(d / "online", "0-1\n");
-  write(d / "node0/meminfo", "\x01\x02 garbage\n");                  // garbage
-  write(d / "node0/numastat", "numa_hit 10\nnuma_miss 1\nlocal_n");  // truncated
-  write(d / "node0/distance", "");                                   // empty
-  write(d / "node0/cpulist", "0-1\n");
+  write_fixture(d / "online", "0-1\n");
+  write_fixture(d / "node0/meminfo", "\x01\x02 garbage\n");                  // garbage
+  write_fixture(d / "node0/numastat", "numa_hit 10\nnuma_miss 1\nlocal_n");  // truncated
+  write_fixture(d / "node0/distance", "");                                   // empty
+  write_fixture(d / "node0/cpulist", "0-1\n");
   // node1 is listed online but has no files at all
   model::Sample s;
   read_numa(core::RootFs::under(tmp->path()), s);
@@ -357,11 +354,11 @@ TEST(NumaStrict, EmptyFilesAreErrors) {
   auto tmp = core::TempDir::create("vmtune-test-");
   ASSERT_TRUE(tmp.ok());
   const auto d = tmp->path() / "sys/devices/system/node";
-  write(d / "online", "");
-  write(d / "node0/meminfo", "");
-  write(d / "node0/numastat", "");
-  write(d / "node0/distance", "");
-  write(d / "node0/cpulist", "0\n");
+  write_fixture(d / "online", "");
+  write_fixture(d / "node0/meminfo", "");
+  write_fixture(d / "node0/numastat", "");
+  write_fixture(d / "node0/distance", "");
+  write_fixture(d / "node0/cpulist", "0\n");
   model::Sample s;
   read_numa(core::RootFs::under(tmp->path()), s);
   ASSERT_TRUE(s.numa.ok());

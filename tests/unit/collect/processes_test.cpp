@@ -23,11 +23,7 @@ namespace fs = std::filesystem;
 using test::shared_expected;
 using test::shared_fixtures;
 using test::slurp;
-
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using test::write_fixture;
 
 const model::Process* find(const std::vector<model::Process>& ps, int pid) {
   for (const auto& p : ps) {
@@ -163,8 +159,8 @@ TEST(Processes, ScanOfFirecrackerCapture) {
   VMTUNE_REQUIRE_SHARED_FIXTURES();
   const auto root = shared_fixtures() / "live-firecracker-6.18";
   model::Sample s;
-  read_processes(core::RootFs::under(root), s, true);
-  ASSERT_TRUE(s.processes.ok()) << s.processes.reason;
+  read_processes(core::RootFs::under(root), s, SmapsRollup::all);
+  ASSERT_TRUE(s.processes.ok()) << s.processes.reason();
   const auto& ps = *s.processes.value;
   ASSERT_EQ(ps.size(), 2u);
   const auto* bash = find(ps, 1547);
@@ -187,7 +183,7 @@ TEST(Processes, ScanOfFirecrackerCapture) {
 TEST(Processes, ScanOfProcfsFixtureAndDamagedTree) {
   VMTUNE_REQUIRE_SHARED_FIXTURES();
   model::Sample s;
-  read_processes(core::RootFs::under(shared_fixtures() / "prometheus-procfs"), s, true);
+  read_processes(core::RootFs::under(shared_fixtures() / "prometheus-procfs"), s, SmapsRollup::all);
   ASSERT_TRUE(s.processes.ok());
   const auto& ps = *s.processes.value;
   const auto* vim = find(ps, 26231);
@@ -204,14 +200,14 @@ TEST(Processes, ScanOfProcfsFixtureAndDamagedTree) {
   auto tmp = core::TempDir::create("vmtune-test-");
   ASSERT_TRUE(tmp.ok());
   const auto p = tmp->path() / "proc";
-  write(p / "10/stat", "10 (ok) S 1 10 10 0 -1 0 5 0 7 0 0 0\n");
-  write(p / "10/status", "Name:\tok\nVmRSS:\t 12 kB\nRssAnon:\tgarbage kB\n");
-  write(p / "11/stat", "11 (cut) S 1 1");     // truncated
-  write(p / "12/stat", "");                   // empty
-  write(p / "13/stat", "\x01\x02\x03");       // garbage
-  write(p / "self/stat", "not a pid dir\n");  // not numeric: ignored
+  write_fixture(p / "10/stat", "10 (ok) S 1 10 10 0 -1 0 5 0 7 0 0 0\n");
+  write_fixture(p / "10/status", "Name:\tok\nVmRSS:\t 12 kB\nRssAnon:\tgarbage kB\n");
+  write_fixture(p / "11/stat", "11 (cut) S 1 1");     // truncated
+  write_fixture(p / "12/stat", "");                   // empty
+  write_fixture(p / "13/stat", "\x01\x02\x03");       // garbage
+  write_fixture(p / "self/stat", "not a pid dir\n");  // not numeric: ignored
   model::Sample d;
-  read_processes(core::RootFs::under(tmp->path()), d, true);
+  read_processes(core::RootFs::under(tmp->path()), d, SmapsRollup::all);
   ASSERT_TRUE(d.processes.ok());
   ASSERT_EQ(d.processes.value->size(), 1u);
   const auto& ok = d.processes.value->front();
@@ -230,7 +226,7 @@ TEST(Processes, MissingProcIsUnavailable) {
   auto tmp = core::TempDir::create("vmtune-test-");
   ASSERT_TRUE(tmp.ok());
   model::Sample s;
-  read_processes(core::RootFs::under(tmp->path()), s, true);
+  read_processes(core::RootFs::under(tmp->path()), s, SmapsRollup::all);
   EXPECT_EQ(s.processes.state, model::SourceState::missing);
   ASSERT_EQ(s.unavailable.size(), 1u);
   EXPECT_EQ(s.unavailable[0].path, "/proc");
@@ -284,8 +280,8 @@ TEST(Processes, LiveScanSeesThisProcessAndAChildTouchingMemory) {
   Toucher child(kMib);
   ASSERT_GT(child.pid(), 0);
   model::Sample before;
-  read_processes(core::RootFs(), before, true);
-  ASSERT_TRUE(before.processes.ok()) << before.processes.reason;
+  read_processes(core::RootFs(), before, SmapsRollup::all);
+  ASSERT_TRUE(before.processes.ok()) << before.processes.reason();
   const auto& ps = *before.processes.value;
   EXPECT_GT(ps.size(), 10u);
 
@@ -317,7 +313,7 @@ TEST(Processes, LiveScanSeesThisProcessAndAChildTouchingMemory) {
   EXPECT_EQ(c0->ppid, ::getpid());
   ASSERT_TRUE(child.touch_and_wait());
   model::Sample after;
-  read_processes(core::RootFs(), after, true);
+  read_processes(core::RootFs(), after, SmapsRollup::all);
   ASSERT_TRUE(after.processes.ok());
   const auto* c1 = find(*after.processes.value, child.pid());
   ASSERT_NE(c1, nullptr);
@@ -339,7 +335,7 @@ TEST(Processes, LiveScanIgnoresProcessesExitingMidScan) {
       if (pid > 0) kids.push_back(pid);
     }
     model::Sample s;
-    read_processes(core::RootFs(), s, true);
+    read_processes(core::RootFs(), s, SmapsRollup::all);
     ASSERT_TRUE(s.processes.ok());
     for (const auto& u : s.unavailable) {
       EXPECT_NE(u.reason.find("smaps_rollup unreadable"), std::string::npos) << u.path << u.reason;
@@ -362,7 +358,7 @@ TEST(Processes, SmapsPermissionDeniedIsRecordedOnce) {
     ::close(fds[0]);
     if (::setgid(nobody->pw_gid) != 0 || ::setuid(nobody->pw_uid) != 0) ::_exit(1);
     model::Sample s;
-    read_processes(core::RootFs(), s, true);
+    read_processes(core::RootFs(), s, SmapsRollup::all);
     int entries = 0;
     int denied = 0;
     for (const auto& u : s.unavailable) {
@@ -388,29 +384,55 @@ TEST(Processes, SmapsPermissionDeniedIsRecordedOnce) {
   EXPECT_EQ(msg[2], 1);  // init's Pss absent rather than 0
 }
 
-// Both scanners agree on stable fields of this process.
-TEST(Processes, Libproc2ScannerAgreesWithDirectReads) {
+model::Process proc(int pid, int ppid, const char* comm, std::uint64_t anon) {
+  model::Process p;
+  p.pid = pid;
+  p.ppid = ppid;
+  p.comm = comm;
+  if (anon > 0) p.rss_anon = anon;
+  return p;
+}
+
+// The selection: the largest anonymous users, each postmaster and a few of its backends; not
+// the rest (their smaps_rollup would cost page-table walks for nothing).
+TEST(Processes, SmapsSelectionTakesLargestAnonAndPostgres) {
+  std::vector<model::Process> ps;
+  ps.push_back(proc(1, 0, "systemd", 10));
+  ps.push_back(proc(500, 1, "postgres", 5));  // postmaster, small anon
+  for (int i = 0; i < 6; ++i) ps.push_back(proc(501 + i, 500, "postgres", 1));
+  for (int i = 0; i < 12; ++i) ps.push_back(proc(1000 + i, 1, "java", 1000 + i));
+  ps.push_back(proc(2000, 1, "kthreadd", 0));
+  const auto chosen = select_for_smaps(ps);
+  std::vector<int> pids;
+  for (const auto i : chosen) pids.push_back(ps[i].pid);
+  // 8 largest anon (1004..1011), the postmaster 500 and its 4 lowest children 501..504.
+  const std::vector<int> want = {500,  501,  502,  503,  504,  1004, 1005,
+                                 1006, 1007, 1008, 1009, 1010, 1011};
+  EXPECT_EQ(pids, want);
+  EXPECT_TRUE(std::is_sorted(chosen.begin(), chosen.end()));
+}
+
+// Live, selected: only the chosen processes' smaps_rollup is read, and the largest anonymous
+// user (a child holding 512 MiB) is among them with its Pss.
+TEST(Processes, LiveSelectedScanReadsSmapsOnlyForTheChosen) {
+  VMTUNE_REQUIRE_ROOT();
+  Toucher child(512);
+  ASSERT_GT(child.pid(), 0);
+  ASSERT_TRUE(child.touch_and_wait());
   std::vector<core::Error> bad;
-  auto a = scan_processes_rootfs(core::RootFs(), true, &bad);
-  auto b = scan_processes_libproc2(true, &bad);
-  ASSERT_TRUE(a.ok());
-  ASSERT_TRUE(b.ok()) << b.error().to_string();
-  const auto* x = find(*a, ::getpid());
-  const auto* y = find(*b, ::getpid());
-  ASSERT_NE(x, nullptr);
-  ASSERT_NE(y, nullptr);
-  EXPECT_EQ(x->comm, y->comm);
-  EXPECT_EQ(x->ppid, y->ppid);
-  EXPECT_EQ(x->cmdline, y->cmdline);
-  EXPECT_EQ(x->cgroup, y->cgroup);
-  EXPECT_EQ(x->vm_pte.has_value(), y->vm_pte.has_value());
-  ASSERT_TRUE(x->vm_rss && y->vm_rss);
-  const auto diff = *x->vm_rss > *y->vm_rss ? *x->vm_rss - *y->vm_rss : *y->vm_rss - *x->vm_rss;
-  EXPECT_LT(diff, 8u << 20);
-  const auto* k = find(*b, 2);
-  ASSERT_NE(k, nullptr);
-  EXPECT_FALSE(k->vm_rss.has_value());  // kernel thread: absent, as in the direct scanner
-  EXPECT_GT(b->size(), a->size() / 2);
+  ProcessScanStats st;
+  auto ps = scan_processes_rootfs(core::RootFs(), SmapsRollup::selected, &bad, &st);
+  ASSERT_TRUE(ps.ok());
+  EXPECT_GT(ps->size(), 20u);
+  EXPECT_LE(st.smaps_read, select_for_smaps(*ps).size() + 2);  // + processes that came since
+  EXPECT_LT(st.smaps_read, ps->size());
+  std::size_t with_pss = 0;
+  for (const auto& p : *ps) with_pss += p.pss.has_value() ? 1 : 0;
+  EXPECT_EQ(with_pss, st.smaps_read - st.smaps_denied);
+  const auto* c = find(*ps, child.pid());
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->pss.has_value());
+  EXPECT_GE(c->pss.value_or(0), 400u << 20);
 }
 
 }  // namespace

@@ -171,7 +171,7 @@ TEST(Psi, KernelWithoutPsiIsUnavailableWithAReason) {
   read_psi(core::RootFs::under(tmp->path()), s);
   EXPECT_FALSE(s.psi.ok());
   EXPECT_EQ(s.psi.state, model::SourceState::missing);
-  EXPECT_NE(s.psi.reason.find("CONFIG_PSI"), std::string::npos) << s.psi.reason;
+  EXPECT_NE(s.psi.reason().find("CONFIG_PSI"), std::string::npos) << s.psi.reason();
   ASSERT_EQ(s.unavailable.size(), 1u);
   EXPECT_EQ(s.unavailable[0].path, "/proc/pressure/memory");
   EXPECT_EQ(s.unavailable[0].source, "psi");
@@ -182,7 +182,7 @@ TEST(Psi, ProjectTreeAndLiveRead) {
        {core::RootFs::under(test::test_data() / "live-debian12"), core::RootFs()}) {
     model::Sample s;
     read_psi(fs, s);
-    ASSERT_TRUE(s.psi.ok()) << s.psi.reason;
+    ASSERT_TRUE(s.psi.ok()) << s.psi.reason();
     EXPECT_TRUE(s.unavailable.empty());
     ASSERT_TRUE(s.psi.value->some && s.psi.value->full);
     // A "full" stall is also a "some" stall, so its cumulative time cannot be larger.

@@ -9,6 +9,7 @@
 #include "collect/numa.hpp"
 #include "core/temp_dir.hpp"
 #include "strict_support.hpp"
+#include "test_support.hpp"
 
 namespace vmtune::collect {
 namespace {
@@ -73,6 +74,117 @@ TEST(SourceUtil, PermissionHintOnlyWherePrivilegesHelp) {
             "privileges");
   EXPECT_EQ(s.unavailable[1].reason, "Permission denied, even to root");
   EXPECT_EQ(s.unavailable[2].reason, "refused: a symbolic link");
+}
+
+// A failed source keeps its error as a value: the path and line a rule's "needs …" names, and
+// the text reports show. A source read with damaged lines keeps the value and the first error.
+TEST(SourceUtil, SourceCarriesTheErrorItFailedWith) {
+  model::Sample s;
+  model::Source<model::MemInfo> src;
+  EXPECT_FALSE(src.error);
+  EXPECT_EQ(src.reason(), "");
+  const auto e = core::make_error(core::ErrorKind::parse_error, "/proc/meminfo",
+                                  "expected \"<n> kB\": the unit is missing", 3, "MemTotal");
+  fail_source(s, src, "meminfo", e);
+  EXPECT_EQ(src.state, model::SourceState::parse_error);
+  ASSERT_TRUE(src.error);
+  EXPECT_EQ(src.error->path, "/proc/meminfo");
+  EXPECT_EQ(src.error->line, 3);
+  EXPECT_EQ(src.reason(),
+            "/proc/meminfo:3: field \"MemTotal\": expected \"<n> kB\": the unit is missing");
+  set_source(s, src, "meminfo", model::MemInfo{{{"MemFree", 1}}}, {});
+  EXPECT_TRUE(src.ok());
+  EXPECT_FALSE(src.error);
+  set_source(s, src, "meminfo", model::MemInfo{{{"MemFree", 1}}}, {e});
+  EXPECT_TRUE(src.ok());
+  ASSERT_TRUE(src.error);
+  EXPECT_EQ(src.error->field, "MemTotal");
+}
+
+core::Error explain_for_test(core::Error err) {
+  err.message = "explained: " + err.message;
+  return err;
+}
+
+// collect_file: a read error fails the source (through `explain` when given), a parse error
+// fails it with the bad lines found before, a value is set with its bad lines.
+TEST(SourceUtil, CollectFileReadsFailsParsesAndSets) {
+  auto tmp = core::TempDir::create("vmtune-test-");
+  ASSERT_TRUE(tmp.ok());
+  const auto fs = core::RootFs::under(tmp->path());
+  const auto parse = [](std::string_view text, const std::string& path,
+                        std::vector<core::Error>* bad) -> core::Result<model::MemInfo> {
+    bad->push_back(core::make_error(core::ErrorKind::parse_error, path, "bad line", 1, "A"));
+    if (text == "fail\n") return core::make_error(core::ErrorKind::parse_error, path, "whole");
+    return model::MemInfo{{{"A", 1}}};
+  };
+
+  model::Sample missing;
+  collect_file(missing, missing.meminfo, "meminfo", fs, core::Tree::proc, "meminfo", parse,
+               &explain_for_test);
+  EXPECT_EQ(missing.meminfo.state, model::SourceState::missing);
+  ASSERT_TRUE(missing.meminfo.error);
+  EXPECT_EQ(missing.meminfo.error->path, "/proc/meminfo");
+  EXPECT_EQ(missing.meminfo.error->message.rfind("explained: ", 0), 0u) << missing.meminfo.reason();
+  ASSERT_EQ(missing.unavailable.size(), 1u);
+
+  test::write_fixture(tmp->path() / "proc/meminfo", "fail\n");
+  model::Sample failed;
+  collect_file(failed, failed.meminfo, "meminfo", fs, core::Tree::proc, "meminfo", parse);
+  EXPECT_EQ(failed.meminfo.state, model::SourceState::parse_error);
+  EXPECT_EQ(failed.meminfo.reason(), "/proc/meminfo: whole");
+  EXPECT_EQ(test::unavailable_strings(failed),
+            (std::vector<std::string>{"meminfo|/proc/meminfo|0||whole",
+                                      "meminfo|/proc/meminfo|1|A|bad line"}));
+
+  test::write_fixture(tmp->path() / "proc/meminfo", "ok\n");
+  model::Sample read;
+  collect_file(read, read.meminfo, "meminfo", fs, core::Tree::proc, "meminfo", parse);
+  ASSERT_TRUE(read.meminfo.ok());
+  EXPECT_EQ(read.meminfo.value->fields.at("A"), 1u);
+  EXPECT_EQ(read.meminfo.reason(), "/proc/meminfo:1: field \"A\": bad line");
+}
+
+// read_optional: a missing file is no problem; any other failure is recorded with its field.
+// store_parsed: a value is stored, an error recorded instead.
+TEST(SourceUtil, OptionalFilesAndParsedValues) {
+  auto tmp = core::TempDir::create("vmtune-test-");
+  ASSERT_TRUE(tmp.ok());
+  const auto fs = core::RootFs::under(tmp->path());
+  std::filesystem::create_directories(tmp->path() / "sys/kernel/mm/dir_not_file");
+  test::write_fixture(tmp->path() / "sys/kernel/mm/value", "7\n");
+  std::vector<core::Error> bad;
+  EXPECT_FALSE(read_optional(fs, core::Tree::sys, "kernel/mm/absent", &bad, "absent"));
+  EXPECT_TRUE(bad.empty());
+  EXPECT_EQ(read_optional(fs, core::Tree::sys, "kernel/mm/value", &bad, "value"), "7\n");
+  EXPECT_FALSE(read_optional(fs, core::Tree::sys, "kernel/mm/dir_not_file", &bad, "mine"));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].field, "mine");
+  EXPECT_EQ(bad[0].path, "/sys/kernel/mm/dir_not_file");
+  EXPECT_FALSE(read_optional(fs, core::Tree::sys, "kernel/mm/dir_not_file", nullptr));
+
+  bad.clear();
+  std::optional<std::uint64_t> out;
+  EXPECT_TRUE(store_parsed(core::Result<std::uint64_t>(7), out, &bad));
+  EXPECT_EQ(out, 7u);
+  const auto e = core::make_error(core::ErrorKind::parse_error, "/x", "not a number");
+  EXPECT_FALSE(store_parsed(core::Result<std::uint64_t>(e), out, &bad));
+  EXPECT_EQ(out, 7u);
+  EXPECT_EQ(test::error_strings(bad), std::vector<std::string>{"/x: not a number"});
+  EXPECT_FALSE(store_parsed(core::Result<std::uint64_t>(e), out, nullptr));
+}
+
+// A feature's missing directory means the kernel lacks the feature; other errors stay.
+TEST(SourceUtil, MissingFeatureDirectoryIsUnsupported) {
+  const auto missing =
+      core::make_error(core::ErrorKind::missing, "/sys/kernel/mm/hugepages", "No such file");
+  const auto u = unsupported_if_missing(missing, "kernel without hugetlbfs");
+  EXPECT_EQ(u.kind, core::ErrorKind::unsupported);
+  EXPECT_EQ(u.to_string(), "/sys/kernel/mm/hugepages: kernel without hugetlbfs: No such file");
+  auto denied = missing;
+  denied.kind = core::ErrorKind::permission_denied;
+  EXPECT_EQ(unsupported_if_missing(denied, "kernel without hugetlbfs").to_string(),
+            denied.to_string());
 }
 
 }  // namespace

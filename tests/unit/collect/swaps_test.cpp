@@ -133,14 +133,14 @@ TEST(Swaps, ProjectTreeAndLiveRead) {
   {
     model::Sample s;
     read_swaps(core::RootFs::under(test::test_data() / "live-debian12"), s);
-    ASSERT_TRUE(s.swaps.ok()) << s.swaps.reason;
+    ASSERT_TRUE(s.swaps.ok()) << s.swaps.reason();
     EXPECT_EQ(s.swaps.state, model::SourceState::ok);
     EXPECT_TRUE(s.swaps.value->empty());  // the captured machine has no swap
     EXPECT_TRUE(s.unavailable.empty());
   }
   model::Sample s;
   read_swaps(core::RootFs(), s);
-  ASSERT_TRUE(s.swaps.ok()) << s.swaps.reason;
+  ASSERT_TRUE(s.swaps.ok()) << s.swaps.reason();
   EXPECT_TRUE(s.unavailable.empty());
   std::size_t rows = 0;
   const std::string live = slurp("/proc/swaps");

@@ -39,7 +39,7 @@ TEST(Sysctl, MatchesProcfsEveryVmFile) {
   VMTUNE_REQUIRE_SHARED_FIXTURES();
   model::Sample s;
   read_sysctl(core::RootFs::under(shared_fixtures() / "prometheus-procfs"), s);
-  ASSERT_TRUE(s.sysctl.ok()) << s.sysctl.reason;
+  ASSERT_TRUE(s.sysctl.ok()) << s.sysctl.reason();
   const auto& v = s.sysctl.value->values;
   int checked = 0;
   const std::string prefix = "prometheus-procfs/proc/sys/vm/";
@@ -74,7 +74,7 @@ TEST(Sysctl, FirecrackerTreeHasEveryFileAndKernelKeys) {
   const auto root = shared_fixtures() / "live-firecracker-6.18";
   model::Sample s;
   read_sysctl(core::RootFs::under(root), s);
-  ASSERT_TRUE(s.sysctl.ok()) << s.sysctl.reason;
+  ASSERT_TRUE(s.sysctl.ok()) << s.sysctl.reason();
   const auto& v = s.sysctl.value->values;
   std::size_t files = 0;
   for (const auto& e : std::filesystem::directory_iterator(root / "proc/sys/vm")) {
@@ -114,7 +114,7 @@ TEST(Sysctl, WriteOnlyFilesAreSkippedSilentlyAndNeverRead) {
   read_sysctl(core::RootFs::under(tmp->path()), s);
   ASSERT_TRUE(s.sysctl.ok());
   EXPECT_TRUE(s.unavailable.empty());
-  EXPECT_TRUE(s.sysctl.reason.empty());
+  EXPECT_TRUE(s.sysctl.reason().empty());
   const auto& v = s.sysctl.value->values;
   EXPECT_EQ(v.count("vm.drop_caches"), 0u);
   EXPECT_EQ(v.count("vm.compact_memory"), 0u);
@@ -197,7 +197,7 @@ TEST(Sysctl, ProjectTreeLiveDebian12) {
   const auto root = test::test_data() / "live-debian12";
   model::Sample s;
   read_sysctl(core::RootFs::under(root), s);
-  ASSERT_TRUE(s.sysctl.ok()) << s.sysctl.reason;
+  ASSERT_TRUE(s.sysctl.ok()) << s.sysctl.reason();
   EXPECT_TRUE(s.unavailable.empty());
   const auto& v = s.sysctl.value->values;
   std::size_t files = 0;
@@ -217,7 +217,7 @@ TEST(Sysctl, ProjectTreeLiveDebian12) {
 TEST(Sysctl, LiveRead) {
   model::Sample s;
   read_sysctl(core::RootFs(), s);
-  ASSERT_TRUE(s.sysctl.ok()) << s.sysctl.reason;
+  ASSERT_TRUE(s.sysctl.ok()) << s.sysctl.reason();
   const auto& v = s.sysctl.value->values;
   EXPECT_EQ(v.count("vm.drop_caches"), 0u);
   EXPECT_EQ(v.count("vm.compact_memory"), 0u);

@@ -19,11 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::shared_fixtures;
 using test::slurp;
-
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using test::write_fixture;
 
 TEST(Thp, SelectionIsTheBracketedWord) {
   EXPECT_EQ(*parse_thp_selection("always [madvise] never\n", "x"), "madvise");
@@ -43,7 +39,7 @@ TEST(Thp, SelectionIsTheBracketedWord) {
 
 // Every value must equal what the raw files say: selections, numbers, khugepaged, mTHP sizes.
 void expect_matches_files(const fs::path& thp_dir, const model::Sample& s) {
-  ASSERT_TRUE(s.thp.ok()) << s.thp.reason;
+  ASSERT_TRUE(s.thp.ok()) << s.thp.reason();
   const auto& t = *s.thp.value;
   EXPECT_EQ(t.enabled, core::bracketed_choice(slurp(thp_dir / "enabled")));
   EXPECT_EQ(t.defrag, core::bracketed_choice(slurp(thp_dir / "defrag")));
@@ -139,8 +135,8 @@ TEST(Thp, GarbageEnabledFailsTheSection) {
   auto tmp = core::TempDir::create("vmtune-test-");
   ASSERT_TRUE(tmp.ok());
   const auto d = tmp->path() / "sys/kernel/mm/transparent_hugepage";
-  write(d / "enabled", std::string("\x01\xff garbage\n"));
-  write(d / "defrag", "always [madvise] never\n");
+  write_fixture(d / "enabled", std::string("\x01\xff garbage\n"));
+  write_fixture(d / "defrag", "always [madvise] never\n");
   model::Sample s;
   read_thp(core::RootFs::under(tmp->path()), s);
   EXPECT_EQ(s.thp.state, model::SourceState::parse_error);
@@ -152,14 +148,14 @@ TEST(Thp, DamagedOtherFilesAreReportedAndTheRestKept) {
   auto tmp = core::TempDir::create("vmtune-test-");
   ASSERT_TRUE(tmp.ok());
   const auto d = tmp->path() / "sys/kernel/mm/transparent_hugepage";
-  write(d / "enabled", "always [madvise] never\n");
-  write(d / "defrag", "always defer [defe");  // truncated
-  write(d / "shmem_enabled", "");             // empty
-  write(d / "hpage_pmd_size", "2097152x\n");  // garbage
+  write_fixture(d / "enabled", "always [madvise] never\n");
+  write_fixture(d / "defrag", "always defer [defe");  // truncated
+  write_fixture(d / "shmem_enabled", "");             // empty
+  write_fixture(d / "hpage_pmd_size", "2097152x\n");  // garbage
   // use_zero_page missing (older kernel): absent, no error
-  write(d / "khugepaged/pages_to_scan", "4096\n");
-  write(d / "hugepages-64kB/enabled", "always inherit [madvise] never\n");
-  write(d / "hugepages-64kB/shmem_enabled", "nonsense\n");
+  write_fixture(d / "khugepaged/pages_to_scan", "4096\n");
+  write_fixture(d / "hugepages-64kB/enabled", "always inherit [madvise] never\n");
+  write_fixture(d / "hugepages-64kB/shmem_enabled", "nonsense\n");
   model::Sample s;
   read_thp(core::RootFs::under(tmp->path()), s);
   ASSERT_TRUE(s.thp.ok());
@@ -186,13 +182,13 @@ TEST(ThpStrict, NumbersMustBeNumbersAndErrorsNameTheFile) {
   auto tmp = core::TempDir::create("vmtune-test-");
   ASSERT_TRUE(tmp.ok());
   const auto d = tmp->path() / "sys/kernel/mm/transparent_hugepage";
-  write(d / "enabled", "always [madvise] never\n");
-  write(d / "defrag", "\n");                              // empty
-  write(d / "hpage_pmd_size", "99999999999999999999\n");  // out of range
-  write(d / "use_zero_page", "-1\n");                     // negative
-  write(d / "khugepaged/pages_to_scan", "abc\n");         // not a number
-  write(d / "khugepaged/max_ptes_none", "");              // empty
-  write(d / "khugepaged/defrag", "1\n");
+  write_fixture(d / "enabled", "always [madvise] never\n");
+  write_fixture(d / "defrag", "\n");                              // empty
+  write_fixture(d / "hpage_pmd_size", "99999999999999999999\n");  // out of range
+  write_fixture(d / "use_zero_page", "-1\n");                     // negative
+  write_fixture(d / "khugepaged/pages_to_scan", "abc\n");         // not a number
+  write_fixture(d / "khugepaged/max_ptes_none", "");              // empty
+  write_fixture(d / "khugepaged/defrag", "1\n");
   model::Sample s;
   read_thp(core::RootFs::under(tmp->path()), s);
   ASSERT_TRUE(s.thp.ok());

@@ -208,7 +208,7 @@ TEST(Vmstat, BadLineInATreeKeepsTheSourceAndRecordsTheProblem) {
 TEST(Vmstat, ProjectTreeLiveDebian12) {
   model::Sample s;
   read_vmstat(core::RootFs::under(test::test_data() / "live-debian12"), s);
-  ASSERT_TRUE(s.vmstat.ok()) << s.vmstat.reason;
+  ASSERT_TRUE(s.vmstat.ok()) << s.vmstat.reason();
   EXPECT_TRUE(s.unavailable.empty());
   const auto& c = s.vmstat.value->counters;
   // 6.18 counters that older kernels lack: the parser must keep names it does not know.
@@ -224,7 +224,7 @@ TEST(Vmstat, ProjectTreeLiveDebian12) {
 TEST(Vmstat, LiveRead) {
   model::Sample s;
   read_vmstat(core::RootFs(), s);
-  ASSERT_TRUE(s.vmstat.ok()) << s.vmstat.reason;
+  ASSERT_TRUE(s.vmstat.ok()) << s.vmstat.reason();
   EXPECT_TRUE(s.unavailable.empty());
   const auto& c = s.vmstat.value->counters;
   EXPECT_EQ(c.size(), counter_lines(slurp("/proc/vmstat")));
@@ -240,12 +240,12 @@ TEST(ProcCollectors, LiveCollectSampleFillsTheProcSections) {
   opt.processes = false;
   opt.cgroups = false;
   const auto s = collect_sample(core::RootFs(), opt);
-  EXPECT_TRUE(s.vmstat.ok()) << s.vmstat.reason;
-  EXPECT_TRUE(s.zones.ok()) << s.zones.reason;
-  EXPECT_TRUE(s.buddyinfo.ok()) << s.buddyinfo.reason;
-  EXPECT_TRUE(s.psi.ok()) << s.psi.reason;
-  EXPECT_TRUE(s.sysctl.ok()) << s.sysctl.reason;
-  EXPECT_TRUE(s.swaps.ok()) << s.swaps.reason;
+  EXPECT_TRUE(s.vmstat.ok()) << s.vmstat.reason();
+  EXPECT_TRUE(s.zones.ok()) << s.zones.reason();
+  EXPECT_TRUE(s.buddyinfo.ok()) << s.buddyinfo.reason();
+  EXPECT_TRUE(s.psi.ok()) << s.psi.reason();
+  EXPECT_TRUE(s.sysctl.ok()) << s.sysctl.reason();
+  EXPECT_TRUE(s.swaps.ok()) << s.swaps.reason();
   if (test::running_as_root()) {
     for (const auto& u : s.unavailable) {
       for (const char* mine : {"vmstat", "zoneinfo", "buddyinfo", "psi", "sysctl", "swaps"}) {

@@ -377,7 +377,7 @@ TEST(Zoneinfo, ProjectTreeLiveDebian12) {
   const auto fs = core::RootFs::under(test::test_data() / "live-debian12");
   model::Sample s;
   read_zoneinfo(fs, s);
-  ASSERT_TRUE(s.zones.ok()) << s.zones.reason;
+  ASSERT_TRUE(s.zones.ok()) << s.zones.reason();
   EXPECT_TRUE(s.unavailable.empty());
   const auto& zones = *s.zones.value;
   ASSERT_EQ(zones.size(), 5u);
@@ -404,7 +404,7 @@ TEST(Zoneinfo, ProjectTreeLiveDebian12) {
 TEST(Zoneinfo, LiveRead) {
   model::Sample s;
   read_zoneinfo(core::RootFs(), s);
-  ASSERT_TRUE(s.zones.ok()) << s.zones.reason;
+  ASSERT_TRUE(s.zones.ok()) << s.zones.reason();
   EXPECT_TRUE(s.unavailable.empty());
   bool normal = false;
   for (const auto& z : *s.zones.value) {

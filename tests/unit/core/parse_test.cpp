@@ -123,6 +123,17 @@ TEST(Parse, FieldErrorNamesFileLineFieldAndFormat) {
   EXPECT_EQ(e.kind, ErrorKind::parse_error);
   EXPECT_EQ(e.to_string(),
             "/proc/meminfo:3: field \"MemTotal\": expected \"<n> kB\": the unit is missing");
+  const auto by_line = field_error("/proc/swaps", Line{4, "secret row"}, "Size", "a size", "x");
+  EXPECT_EQ(by_line.to_string(), "/proc/swaps:4: field \"Size\": expected a size: x");
+}
+
+// A file with nothing usable: blank text says so, other text gets the parser's own words.
+TEST(Parse, NothingParsedTellsEmptyFromUnrecognised) {
+  const auto empty = nothing_parsed("/proc/vmstat", " \n\t\n", "no \"name value\" line found");
+  EXPECT_EQ(empty.kind, ErrorKind::parse_error);
+  EXPECT_EQ(empty.to_string(), "/proc/vmstat: file is empty");
+  EXPECT_EQ(nothing_parsed("/proc/vmstat", "garbage", "no \"name value\" line found").to_string(),
+            "/proc/vmstat: no \"name value\" line found");
 }
 
 KbUnit test_units(std::string_view key) noexcept {

@@ -13,6 +13,7 @@
 #include "collect/collector.hpp"
 #include "collect/postgres/postgres.hpp"
 #include "core/temp_dir.hpp"
+#include "rules/audit.hpp"
 #include "rules/config.hpp"
 #include "rules/engine.hpp"
 #include "test_support.hpp"
@@ -58,7 +59,7 @@ std::vector<Finding> evaluate(const Case& c) {
     collect::postgres::estimate_double_buffering(inst);
   }
   const auto ev =
-      catalogue().evaluate(model::make_snapshot(std::move(sample), std::nullopt), Config{});
+      rules::audit(catalogue(), model::make_snapshot(std::move(sample), std::nullopt), Config{});
   std::vector<Finding> out;
   for (const auto& f : ev.findings) {
     if (f.rule_id.rfind("R-PG-", 0) == 0) out.push_back(f);

@@ -7,6 +7,7 @@
 
 #include "collect/collector.hpp"
 #include "core/root_fs.hpp"
+#include "rules/audit.hpp"
 #include "rules/engine.hpp"
 #include "test_support.hpp"
 
@@ -49,7 +50,7 @@ TEST(Catalogue, EvaluatesOnThisMachineWithoutFalseCertainty) {
   const auto rules = catalogue();
   ASSERT_FALSE(rules.empty());
   collect::CollectOptions opt;
-  opt.smaps_rollup = false;
+  opt.smaps = collect::SmapsRollup::none;
   auto s0 = collect::collect_sample(core::RootFs(), opt);
   auto s1 = collect::collect_sample(core::RootFs(), opt);
   const auto snap = model::make_snapshot(std::move(s1), std::move(s0));
@@ -57,7 +58,7 @@ TEST(Catalogue, EvaluatesOnThisMachineWithoutFalseCertainty) {
   for (const char* profile : {"general", "database", "latency"}) {
     Config cfg;
     cfg.profile = profile;
-    const auto ev = engine.evaluate(snap, cfg);
+    const auto ev = audit(engine, snap, cfg);
     // Every applicable rule is accounted for: a finding, not evaluated, or quiet.
     EXPECT_LE(ev.findings.size() + ev.not_evaluated.size(), rules.size());
     for (const auto& n : ev.not_evaluated) EXPECT_FALSE(n.reason.empty()) << n.rule_id;

@@ -9,7 +9,6 @@
 #include <set>
 #include <string>
 
-#include "app/exit_codes.hpp"
 #include "bounded.hpp"
 #include "core/temp_dir.hpp"
 #include "test_support.hpp"
@@ -91,11 +90,11 @@ TEST_F(ConfigFile, AuditWithAFifoOrADirectoryAsConfigFailsAtOnceNamingIt) {
                              err.string());
   };
   auto r = run(fifo);
-  EXPECT_EQ(r.exit_code, app::kExitInput);
+  EXPECT_EQ(r.exit_code, 4 /* unreadable input, rule or configuration file */);
   EXPECT_EQ(test::slurp(err), "vmtune audit: cannot read configuration: " + fifo.string() +
                                   ": refused: a FIFO, not a regular file\n");
   r = run(dir());
-  EXPECT_EQ(r.exit_code, app::kExitInput);
+  EXPECT_EQ(r.exit_code, 4 /* unreadable input, rule or configuration file */);
   EXPECT_EQ(test::slurp(err), "vmtune audit: cannot read configuration: " + dir().string() +
                                   ": refused: a directory, not a regular file\n");
 }

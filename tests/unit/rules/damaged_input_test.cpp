@@ -2,7 +2,7 @@
 // Damaged input never gives a finding. Each test copies a project tree (tests/data/live-debian12
 // or a scenario tree) into a temporary directory, damages it the way a cut read or a full disk
 // does (a meminfo line cut before its unit, a sysctl reading `abc`, an empty file), reads it the
-// way `vmtune audit --root` does (app::Input + collect_sample, as the scenario tests), evaluates
+// way `vmtune audit --root` does (sampler::Sampler, as the scenario tests), evaluates
 // the real catalogue in rules/, and asserts that every rule needing a damaged field is listed as
 // not evaluated with the collector's reason (file, line, field) and does not fire.
 #include <gtest/gtest.h>
@@ -14,11 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "app/input.hpp"
 #include "catalogue.hpp"
 #include "core/temp_dir.hpp"
+#include "rules/audit.hpp"
 #include "rules/engine.hpp"
 #include "rules/metrics.hpp"
+#include "sampler/sampler.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::rules {
@@ -30,18 +31,19 @@ using test::catalogue;
 
 /// One reading of `dir`, as `vmtune audit --root dir` takes it.
 model::Snapshot read_tree(const fs::path& dir) {
-  app::GlobalOptions g;
-  g.root = dir.string();
-  auto input = app::Input::open(g);
+  sampler::Origin origin;
+  origin.root = dir.string();
+  auto input = sampler::Sampler::open(origin);
   EXPECT_TRUE(input.ok()) << dir << ": " << (input.ok() ? "" : input.error().to_string());
   if (!input.ok()) return {};
-  auto samples = input->sample(0, 1, collect::CollectOptions{});
-  EXPECT_EQ(samples.size(), 1u);
-  if (samples.empty()) return {};
-  return model::make_snapshot(samples.back(), std::nullopt);
+  const auto window = input->window(0, sampler::Options{});
+  EXPECT_EQ(window.samples.size(), 1u);
+  return window.snapshot();
 }
 
-Evaluation evaluate(const model::Snapshot& snap) { return catalogue().evaluate(snap, Config{}); }
+Evaluation evaluate(const model::Snapshot& snap) {
+  return rules::audit(catalogue(), snap, Config{});
+}
 
 std::optional<std::string> not_evaluated(const Evaluation& ev, const std::string& id) {
   for (const auto& n : ev.not_evaluated) {
@@ -275,7 +277,7 @@ TEST(DamagedInputMetrics, AbsentFieldNamesTheDamage) {
   const auto snap = snapshot_of(s);
   EXPECT_EQ(metric(snap, "meminfo.MemTotal").missing,
             "needs /proc/meminfo:7: field \"MemTotal\": expected \"<n> kB\": the unit is missing");
-  EXPECT_EQ(metric(snap, "meminfo.Cached").missing, "meminfo has no field Cached on this kernel");
+  EXPECT_EQ(metric(snap, "meminfo.Cached").missing, "meminfo.Cached is absent on this kernel");
   EXPECT_FALSE(metric(snap, "mem_available_pct").ok());
 }
 

@@ -19,7 +19,8 @@ model::Sample base_sample() {
   s.sysctl.state = model::SourceState::ok;
   s.sysctl.value = model::Sysctl{{{"vm.swappiness", "60"}, {"vm.dirty_bytes", "0"}}};
   s.psi.state = model::SourceState::missing;
-  s.psi.reason = "/proc/pressure/memory: No such file or directory";
+  s.psi.error = core::make_error(core::ErrorKind::missing, "/proc/pressure/memory",
+                                 "No such file or directory");
   return s;
 }
 

@@ -23,7 +23,8 @@ model::Sample sample_with_meminfo() {
                                   {"vm.page-cluster", "3"},
                                   {"vm.lowmem_reserve_ratio", "256\t256\t32\t0\t0"}}};
   s.psi.state = model::SourceState::missing;
-  s.psi.reason = "/proc/pressure/memory: No such file or directory";
+  s.psi.error = core::make_error(core::ErrorKind::missing, "/proc/pressure/memory",
+                                 "No such file or directory");
   return s;
 }
 
@@ -110,7 +111,7 @@ TEST_F(Fixture, AbsentMetricMakesTheExpressionMissingWithTheSourceReason) {
   EXPECT_EQ(v.missing, "needs /proc/pressure/memory: missing");
   v = eval("meminfo.Hugetlb + 1");
   ASSERT_FALSE(v.ok());
-  EXPECT_EQ(v.missing, "meminfo has no field Hugetlb on this kernel");
+  EXPECT_EQ(v.missing, "meminfo.Hugetlb is absent on this kernel");
   v = eval("vmstat.pgscan_direct");
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.missing, "needs vmstat: not collected");
@@ -160,7 +161,7 @@ TEST_F(Fixture, SyntaxErrorsNameTheColumnAndWhatWasExpected) {
   EXPECT_EQ(e.message, "unexpected character '#'");
 }
 
-TEST_F(Fixture, UnknownSectionsAndDerivedNamesAreErrorsUnknownKeysAreNot) {
+TEST_F(Fixture, UnknownSectionsNamesAndKeysAreErrors) {
   auto e = error("meminfoo.MemTotal > 1");
   EXPECT_EQ(e.column, 1);
   EXPECT_NE(e.message.find("unknown metric section 'meminfoo'"), std::string::npos);
@@ -171,9 +172,14 @@ TEST_F(Fixture, UnknownSectionsAndDerivedNamesAreErrorsUnknownKeysAreNot) {
   EXPECT_NE(e.message.find("expected one of"), std::string::npos);
   e = error("hugepages.2048kB.nrr");
   EXPECT_NE(e.message.find("unknown hugepages field 'nrr'"), std::string::npos);
-  // A key the kernel may or may not print is fine at load time.
-  EXPECT_TRUE(Expr::parse("meminfo.Dirtty > 0", scope).ok());
-  EXPECT_TRUE(Expr::parse("vmstat.some_future_counter > 0", scope).ok());
+  // A key no kernel prints is an error too, at the name; one that some kernels print is not.
+  e = error("1 + meminfo.Dirtty");
+  EXPECT_EQ(e.column, 5);
+  EXPECT_NE(e.message.find("did you mean 'meminfo.Dirty'?"), std::string::npos);
+  e = error("vmstat.some_future_counter > 0");
+  EXPECT_NE(e.message.find("some_future_counter is not a /proc/vmstat counter"), std::string::npos);
+  EXPECT_TRUE(Expr::parse("meminfo.SecPageTables > 0", scope).ok());  // 6.0+
+  EXPECT_TRUE(Expr::parse("vmstat.allocstall > 0", scope).ok());      // before 4.10
 }
 
 TEST_F(Fixture, TypeErrorsAreCaughtAtParseTime) {

@@ -10,9 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "app/input.hpp"
 #include "catalogue.hpp"
+#include "rules/audit.hpp"
 #include "rules/engine.hpp"
+#include "sampler/sampler.hpp"
 #include "test_support.hpp"
 
 namespace vmtune::rules {
@@ -36,26 +37,22 @@ std::vector<std::string> scenario_names() {
 using test::catalogue;
 
 Evaluation evaluate_scenario(const fs::path& dir) {
-  app::GlobalOptions g;
-  g.root = dir.string();
-  auto input = app::Input::open(g);
+  sampler::Origin origin;
+  origin.root = dir.string();
+  auto input = sampler::Sampler::open(origin);
   EXPECT_TRUE(input.ok()) << dir << ": " << (input.ok() ? "" : input.error().to_string());
   if (!input.ok()) return {};
-  collect::CollectOptions opt;
-  auto samples = input->sample(0, 2, opt);
-  EXPECT_FALSE(samples.empty());
-  if (samples.empty()) return {};
-  for (auto& s : samples) app::apply_snapshot_extras(*input, s);
-  std::optional<model::Sample> prev;
-  if (samples.size() > 1) prev = samples.front();
-  const auto snap = model::make_snapshot(samples.back(), prev);
+  const auto window = input->window(0, sampler::Options{});
+  EXPECT_FALSE(window.samples.empty());
+  if (window.samples.empty()) return {};
+  const auto snap = window.snapshot();
   Config cfg;
   if (fs::exists(dir / "vmtune.toml")) {
     auto c = load_config(dir / "vmtune.toml", "vmtune.toml");
     EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().to_string());
     if (c.ok()) cfg = *c;
   }
-  return catalogue().evaluate(snap, cfg);
+  return rules::audit(catalogue(), snap, cfg);
 }
 
 std::string describe(const Evaluation& ev) {

@@ -7,7 +7,6 @@
 
 #include <fstream>
 
-#include "app/input.hpp"
 #include "collect/collector.hpp"
 #include "core/temp_dir.hpp"
 #include "json/sample_json.hpp"
