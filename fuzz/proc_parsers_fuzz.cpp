@@ -10,6 +10,7 @@
 
 #include "collect/buddyinfo.hpp"
 #include "collect/cgroups.hpp"
+#include "collect/counters.hpp"
 #include "collect/meminfo.hpp"
 #include "collect/postgres/discovery.hpp"
 #include "collect/postgres/smaps.hpp"
@@ -42,14 +43,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string path = "/proc/fuzz";
   std::vector<core::Error> bad;
   switch (data[0] % 13) {
-    case 0: check_result(collect::parse_meminfo(text, path, &bad), path); break;
-    case 1: check_result(collect::parse_vmstat(text, path, &bad), path); break;
-    case 2: check_result(collect::parse_zoneinfo(text, path, &bad), path); break;
-    case 3: check_result(collect::parse_buddyinfo(text, path, &bad), path); break;
-    case 4: check_result(collect::parse_psi(text, path, &bad), path); break;
-    case 5: check_result(collect::parse_swaps(text, path, &bad), path); break;
-    case 6: check_result(collect::parse_cgroup_counters(text, path, &bad), path); break;
-    case 7: check_result(collect::parse_proc_stat(text, path), path); break;
+    case 0:
+      check_result(collect::parse_meminfo(text, path, &bad), path);
+      break;
+    case 1:
+      check_result(collect::parse_vmstat(text, path, &bad), path);
+      break;
+    case 2:
+      check_result(collect::parse_zoneinfo(text, path, &bad), path);
+      break;
+    case 3:
+      check_result(collect::parse_buddyinfo(text, path, &bad), path);
+      break;
+    case 4:
+      check_result(collect::parse_psi(text, path, &bad), path);
+      break;
+    case 5:
+      check_result(collect::parse_swaps(text, path, &bad), path);
+      break;
+    case 6:
+      check_result(collect::parse_counters(text, path, &bad), path);
+      break;
+    case 7:
+      check_result(collect::parse_proc_stat(text, path), path);
+      break;
     case 8: {
       model::Process p;
       collect::parse_proc_status(text, p);
@@ -57,10 +74,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)collect::parse_cmdline(text);
       break;
     }
-    case 9: (void)collect::parse_sysctl_conf(text, path, &bad); break;
-    case 10: check_result(collect::postgres::parse_smaps(text, path, &bad), path); break;
-    case 11: check_result(collect::postgres::parse_postmaster_pid(text, path), path); break;
-    default: (void)collect::postgres::parse_postgres_cmdline(text); break;
+    case 9:
+      (void)collect::parse_sysctl_conf(text, path, &bad);
+      break;
+    case 10:
+      check_result(collect::postgres::parse_smaps(text, path, &bad), path);
+      break;
+    case 11:
+      check_result(collect::postgres::parse_postmaster_pid(text, path), path);
+      break;
+    default:
+      (void)collect::postgres::parse_postgres_cmdline(text);
+      break;
   }
   for (const auto& e : bad) check(e, path);
   return 0;

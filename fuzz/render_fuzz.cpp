@@ -249,11 +249,11 @@ ui::report::AuditReport build_report(Builder& b, const model::Sample& s) {
   r.input = b.str();
   r.live = b.in.ConsumeBool();
   r.window_s = 1;
-  r.context.in_container = b.in.ConsumeBool();
-  r.context.container = b.str();
-  r.context.cgroup = b.str();
-  r.context.limit_from = b.str();
-  r.context.reasons = {b.str()};
+  r.evaluation.context.in_container = b.in.ConsumeBool();
+  r.evaluation.context.container = b.str();
+  r.evaluation.context.cgroup = b.str();
+  r.evaluation.context.limit_from = b.str();
+  r.evaluation.context.reasons = {b.str()};
   r.unavailable = s.unavailable;
   rules::Finding f;
   f.rule_id = b.str();

@@ -63,7 +63,8 @@ model::Sample sample(std::uint64_t scanned, double at) {
   s.thp.value->enabled = "madvise";
   s.thp.value->defrag = "never";
   s.psi.state = model::SourceState::missing;
-  s.psi.reason = "/proc/pressure/memory: No such file or directory";
+  s.psi.error = core::make_error(core::ErrorKind::missing, "/proc/pressure/memory",
+                                 "No such file or directory");
   return s;
 }
 

@@ -73,8 +73,7 @@ are taken that far apart and every report carries per-second rates of every coun
 }  // namespace
 
 void add_collect_command(CLI::App& app, CommandTable& table) {
-  auto args = std::make_shared<CollectArgs>();
-  auto* sub = app.add_subcommand("collect", kHelp);
+  auto [sub, args] = add_command(app, table, "collect", kHelp, run_collect);
   sub->add_option("-f,--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
   sub->add_option("-i,--interval", args->interval,
@@ -86,7 +85,6 @@ void add_collect_command(CLI::App& app, CommandTable& table) {
   sub->add_flag("--no-processes", args->no_processes, "Skip the per-process scan");
   add_pg_options(sub, args->pg, "Skip PostgreSQL discovery and connection");
   add_output_option(sub, args->output);
-  table.add(sub, [args](Context& ctx) -> int { return run_collect(ctx, *args); });
 }
 
 }  // namespace vmtune::app

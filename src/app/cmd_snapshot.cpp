@@ -68,8 +68,7 @@ to a ticket; read it back anywhere with --root FILE.)";
 }  // namespace
 
 void add_snapshot_command(CLI::App& app, CommandTable& table) {
-  auto args = std::make_shared<SnapshotArgs>();
-  auto* sub = app.add_subcommand("snapshot", kHelp);
+  auto [sub, args] = add_command(app, table, "snapshot", kHelp, run_snapshot);
   add_output_option(sub, args->output)
       ->description(
           "Snapshot file to write (e.g. host.vmtune.tar.gz), atomically; an existing "
@@ -83,7 +82,6 @@ void add_snapshot_command(CLI::App& app, CommandTable& table) {
       ->check(finite_range(0.0, 3600.0));
   sub->add_flag("--redact", args->redact, "Leave out process command lines and the host name");
   add_pg_options(sub, args->pg, "Leave PostgreSQL out of the snapshot");
-  table.add(sub, [args](Context& ctx) -> int { return run_snapshot(ctx, *args); });
 }
 
 }  // namespace vmtune::app

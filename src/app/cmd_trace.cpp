@@ -25,6 +25,60 @@ struct TraceArgs {
   std::string output;
 };
 
+int run_trace_command(Context& ctx, const TraceArgs& args) {
+  const auto& g = ctx.global;
+  if (!g.root.empty() || !g.proc.empty() || !g.sys.empty() || !g.etc.empty()) {
+    std::cerr << "vmtune trace: eBPF probes trace the running kernel; --root, --proc, --sys "
+                 "and --etc cannot be used with trace\n";
+    return kExitUsage;
+  }
+  auto probes = collect::bpf::parse_probe_list(args.probes);
+  if (!probes) {
+    std::cerr << "vmtune trace: " << core::escape_text(probes.error().to_string()) << "\n";
+    return kExitUsage;
+  }
+  auto prefer = collect::bpf::parse_attach_preference(args.attach);
+  if (!prefer) {
+    std::cerr << "vmtune trace: " << prefer.error().to_string() << "\n";
+    return kExitUsage;
+  }
+  collect::bpf::TraceOptions options;
+  options.probes = std::move(*probes);
+  options.prefer = *prefer;
+  options.slow_event_us = static_cast<std::uint64_t>(args.threshold_ms * 1000.0);
+  options.top_n = args.top;
+  const core::RootFs live;
+  const auto progress = progress_line("trace");
+  auto stats = collect::bpf::run_trace(
+      live, options, args.duration, &ctx.stop,
+      [&progress](double elapsed, double total) {
+        if (progress) progress("tracing", elapsed, total);
+      },
+      [&](const std::vector<model::ProbeStatus>& status) {
+        std::string attached;
+        for (const auto& p : status) {
+          if (p.attached) attached += (attached.empty() ? "" : ", ") + p.name;
+        }
+        if (!attached.empty()) {
+          std::cerr << "vmtune trace: tracing " << attached << " for " << args.duration
+                    << " s (Ctrl-C to stop early)\n"
+                    << std::flush;
+        }
+      });
+  clear_progress();
+  bool any = false;
+  for (const auto& p : stats.probes) any = any || p.attached;
+  const std::string text = args.format == "json" ? json::dump(json::bpf_to_json(stats), 2) + "\n"
+                                                 : ui::report::render_trace_text(stats);
+  const int rc = write_output(args.output, text);
+  if (rc != kExitOk) return rc;
+  if (!any) {
+    std::cerr << "vmtune trace: none of the requested probes could be attached\n";
+    return kExitUnavailable;
+  }
+  return kExitOk;
+}
+
 /// `vmtune trace --help`.
 constexpr const char* kHelp =
     R"(Trace memory stalls with eBPF for a while: direct/memcg reclaim, compaction, THP
@@ -35,8 +89,7 @@ the requested probes could be attached.)";
 }  // namespace
 
 void add_trace_command(CLI::App& app, CommandTable& table) {
-  auto args = std::make_shared<TraceArgs>();
-  auto* sub = app.add_subcommand("trace", kHelp);
+  auto [sub, args] = add_command(app, table, "trace", kHelp, run_trace_command);
   sub->add_option("-d,--duration", args->duration, "Seconds to trace (SIGINT ends it early)")
       ->check(finite_range(0.0, 86400.0));
   sub->add_option("-f,--format", args->format, "Output format")
@@ -53,59 +106,6 @@ void add_trace_command(CLI::App& app, CommandTable& table) {
   sub->add_option("--top", args->top, "Processes listed per stall kind")
       ->check(CLI::Range(1, 100000));
   add_output_option(sub, args->output);
-  table.add(sub, [args](Context& ctx) -> int {
-    const auto& g = ctx.global;
-    if (!g.root.empty() || !g.proc.empty() || !g.sys.empty() || !g.etc.empty()) {
-      std::cerr << "vmtune trace: eBPF probes trace the running kernel; --root, --proc, --sys "
-                   "and --etc cannot be used with trace\n";
-      return kExitUsage;
-    }
-    auto probes = collect::bpf::parse_probe_list(args->probes);
-    if (!probes) {
-      std::cerr << "vmtune trace: " << core::escape_text(probes.error().to_string()) << "\n";
-      return kExitUsage;
-    }
-    auto prefer = collect::bpf::parse_attach_preference(args->attach);
-    if (!prefer) {
-      std::cerr << "vmtune trace: " << prefer.error().to_string() << "\n";
-      return kExitUsage;
-    }
-    collect::bpf::TraceOptions options;
-    options.probes = std::move(*probes);
-    options.prefer = *prefer;
-    options.slow_event_us = static_cast<std::uint64_t>(args->threshold_ms * 1000.0);
-    options.top_n = args->top;
-    const core::RootFs live;
-    const auto progress = progress_line("trace");
-    auto stats = collect::bpf::run_trace(
-        live, options, args->duration, &ctx.stop,
-        [&progress](double elapsed, double total) {
-          if (progress) progress("tracing", elapsed, total);
-        },
-        [&](const std::vector<model::ProbeStatus>& status) {
-          std::string attached;
-          for (const auto& p : status) {
-            if (p.attached) attached += (attached.empty() ? "" : ", ") + p.name;
-          }
-          if (!attached.empty()) {
-            std::cerr << "vmtune trace: tracing " << attached << " for " << args->duration
-                      << " s (Ctrl-C to stop early)\n"
-                      << std::flush;
-          }
-        });
-    clear_progress();
-    bool any = false;
-    for (const auto& p : stats.probes) any = any || p.attached;
-    const std::string text = args->format == "json" ? json::dump(json::bpf_to_json(stats), 2) + "\n"
-                                                    : ui::report::render_trace_text(stats);
-    const int rc = write_output(args->output, text);
-    if (rc != kExitOk) return rc;
-    if (!any) {
-      std::cerr << "vmtune trace: none of the requested probes could be attached\n";
-      return kExitUnavailable;
-    }
-    return kExitOk;
-  });
 }
 
 }  // namespace vmtune::app

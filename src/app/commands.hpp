@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,10 +27,23 @@ struct CommandTable {
   void add(CLI::App* sub, Runner run) { entries.emplace_back(sub, std::move(run)); }
 };
 
+/// Declares subcommand `name` with its --help text and the function that runs it with the
+/// options its flags fill in; returns the subcommand (to declare flags on) and those options.
+template <typename Args>
+std::pair<CLI::App*, std::shared_ptr<Args>> add_command(CLI::App& app, CommandTable& table,
+                                                        const char* name, const char* help,
+                                                        int (*runner)(Context&, const Args&)) {
+  auto args = std::make_shared<Args>();
+  auto* sub = app.add_subcommand(name, help);
+  table.add(sub, [args, runner](Context& ctx) -> int { return runner(ctx, *args); });
+  return {sub, args};
+}
+
 void add_collect_command(CLI::App& app, CommandTable& table);
 void add_snapshot_command(CLI::App& app, CommandTable& table);
 void add_audit_command(CLI::App& app, CommandTable& table);
 void add_trace_command(CLI::App& app, CommandTable& table);
+void add_sysctl_command(CLI::App& app, CommandTable& table);
 
 /// Parses argv and runs the chosen subcommand; returns the process exit code.
 int run(int argc, char** argv);

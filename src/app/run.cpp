@@ -185,6 +185,7 @@ int run(int argc, char** argv) {
   add_collect_command(app, table);
   add_snapshot_command(app, table);
   add_audit_command(app, table);
+  add_sysctl_command(app, table);
   add_trace_command(app, table);
 
   if (auto unknown = unknown_command(app, argc, argv)) {

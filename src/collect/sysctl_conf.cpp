@@ -217,6 +217,11 @@ void read_sysctl_conf(const core::RootFs& fs, model::Sample& sample) {
   } else if (fs.exists(core::Tree::root, "run/.containerenv")) {
     conf.container = "podman";
   }
+  // tuned also sets sysctls; a generated profile includes the active one.
+  if (auto t = fs.read_text(core::Tree::etc, "tuned/active_profile", 4096)) {
+    const auto first = core::trim(std::string_view(*t).substr(0, t->find('\n')));
+    conf.tuned_profile = std::string(first);
+  }
   set_source(sample, sample.sysctl_conf, "sysctl_conf", std::move(conf), bad);
 }
 

@@ -130,6 +130,9 @@ struct SysctlConf {
   /// Container manager named by /run/systemd/container ("docker", "lxc", "podman"...) or
   /// "podman" for /run/.containerenv; empty when neither exists.
   std::string container;
+  /// The active tuned profile (/etc/tuned/active_profile, first line); empty without tuned.
+  /// Untrusted text.
+  std::string tuned_profile;
 };
 
 /// /sys/kernel/mm/transparent_hugepage. Selected values (the bracketed word) plus raw files.

@@ -67,6 +67,9 @@ struct Recommendation {
   /// vm.* and THP keys are host-wide: inside a container they are advice for the host admin.
   bool host_level = true;
   std::string note;  ///< e.g. how a conflict between rules was resolved
+  /// The one line that applies it now ("sysctl -w vm.swappiness=10"); set by
+  /// plan::attach_apply_lines, empty until then.
+  std::string apply;
   std::optional<Provenance> provenance;
   std::vector<PredictedEffect> effects;
 };

@@ -37,6 +37,7 @@ Json recommendation_json(const rules::Recommendation& r) {
   j["proposed"] = t(r.proposed);
   j["host_level"] = r.host_level;
   j["note"] = lines(r.note);
+  j["apply"] = t(r.apply);
   if (r.provenance) {
     Json p;
     p["source"] = t(r.provenance->source);

@@ -97,6 +97,21 @@ std::string render_changes(const std::vector<rules::Recommendation>& recommendat
   for (const auto& r : recommendations) {
     if (!r.note.empty()) out += "\n> " + mdq(recommendation_label(r)) + ": " + prose(r.note) + "\n";
   }
+  // The lines that apply them, as a shell block to copy; a line with a backquote or tilde (which
+  // could close the fence) is shown as escaped text instead.
+  std::string block;
+  std::string loose;
+  for (const auto& r : recommendations) {
+    if (r.apply.empty()) continue;
+    const auto line = core::escape_text(r.apply);
+    if (line.find_first_of("`~") == std::string::npos) {
+      block += line + "\n";
+    } else {
+      loose += "\napply: " + md(r.apply) + "\n";
+    }
+  }
+  if (!block.empty()) out += "\n```sh\n" + block + "```\n";
+  out += loose;
   return out + "\n";
 }
 

@@ -102,6 +102,7 @@ std::string render_change(const rules::Recommendation& r, const Style& st) {
   std::string out = "    " + recommendation_label(r) + ": " +
                     (r.current.empty() ? std::string("?") : escape_text(r.current)) + " → " +
                     st.bold(escape_text(r.proposed)) + (r.host_level ? "  (host-wide)" : "") + "\n";
+  if (!r.apply.empty()) out += "      apply: " + escape_text(r.apply) + "\n";
   if (r.provenance) {
     const auto& p = *r.provenance;
     out += "      today's value from: " + escape_text(p.source) +

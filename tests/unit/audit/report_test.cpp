@@ -13,6 +13,7 @@
 #include "collect/sysctl_conf.hpp"
 #include "collect/vmstat.hpp"
 #include "collect/zoneinfo.hpp"
+#include "plan/plan.hpp"
 #include "rules/audit.hpp"
 #include "test_support.hpp"
 #include "ui/report/audit_json.hpp"
@@ -75,6 +76,7 @@ AuditReport hand_built() {
   rec.provenance =
       rules::Provenance{"/etc/sysctl.d/90-x.conf", 4, {{"/etc/sysctl.d/10-\xff.conf", 2, "5"}}};
   rec.effects = {{"dirty threshold (writers throttled)", 4870000640.0, 1073741824.0, "bytes"}};
+  rec.apply = "sysctl -w vm.dirty_bytes=1073741824";
   rules::Recommendation cg;
   cg.kind = rules::RecommendationKind::cgroup;
   cg.key = "memory.high";
@@ -82,6 +84,7 @@ AuditReport hand_built() {
   cg.current = "max";
   cg.proposed = "3865468928";
   cg.host_level = false;
+  cg.apply = "echo 3865468928 > /sys/fs/cgroup/pg.slice/memory.high `x` \x1b[31m";  // hostile
   f.recommendations = {rec, cg};
   f.rule_file = "rules/dirty.toml";
   rules::Finding w;
@@ -166,6 +169,7 @@ AuditReport pipeline_report() {
   AuditReport r;
   if (!engine) return r;
   r.evaluation = rules::audit(*engine, snap, rules::Config{});
+  plan::attach_apply_lines(r.evaluation, snap);
   r.host = s.host;
   r.live = false;
   r.input = "tests/data/audit-golden";

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "plan/plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "core/parse.hpp"
+#include "plan/limits.hpp"
+
+namespace vmtune::plan {
+namespace {
+
+using rules::RecommendationKind;
+
+// Step order: what must be in place before the next step can use it.
+enum StepId { kPool, kSysctl, kThp, kCgroup, kPostgres, kBoot, kSteps };
+
+constexpr const char* kStepTitle[kSteps] = {
+    "Reserve the huge-page pool",
+    "Kernel memory settings (sysctl)",
+    "Transparent huge pages",
+    "Cgroup memory limits",
+    "PostgreSQL settings (printed, never applied by vmtune)",
+    "Boot parameters (kernel command line)",
+};
+
+bool is_pool_key(const rules::Recommendation& r) {
+  return r.kind == RecommendationKind::hugetlb ||
+         (r.kind == RecommendationKind::sysctl &&
+          (r.key == "vm.nr_hugepages" || r.key == "vm.nr_overcommit_hugepages"));
+}
+
+StepId step_of(const rules::Recommendation& r) {
+  if (is_pool_key(r)) return kPool;
+  switch (r.kind) {
+    case RecommendationKind::sysctl:
+      return kSysctl;
+    case RecommendationKind::thp:
+      return kThp;
+    case RecommendationKind::cgroup:
+      return kCgroup;
+    case RecommendationKind::postgresql:
+      return kPostgres;
+    case RecommendationKind::kernel_cmdline:
+      return kBoot;
+    case RecommendationKind::hugetlb:
+      return kPool;
+  }
+  return kSysctl;
+}
+
+Disruption disruption_of(RecommendationKind k) {
+  if (k == RecommendationKind::postgresql) return Disruption::restart_service;
+  if (k == RecommendationKind::kernel_cmdline) return Disruption::reboot;
+  return Disruption::none;
+}
+
+/// A shell word needs no quotes when it holds only these.
+bool plain_word(const std::string& s) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 ||
+           std::string_view("_./:=@%+,-").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+}
+
+/// A cgroup path that a shell line can carry as it is: printable ASCII words, no quotes.
+bool safe_cgroup_path(const std::string& s) {
+  return !s.empty() && s.front() == '/' && plain_word(s) && s.find("..") == std::string::npos;
+}
+
+std::string one_line_evidence(const rules::Finding& f) {
+  std::string out;
+  std::size_t n = 0;
+  for (const auto& e : f.evidence) {
+    if (n++ == 3) break;
+    if (!out.empty()) out += "; ";
+    out += e.name + " = " + e.text + (e.unit.empty() || e.unit == "%" ? e.unit : " " + e.unit);
+  }
+  return out;
+}
+
+std::string cgroup_root(const model::Snapshot& s) {
+  std::string mount = "fs/cgroup";
+  if (s.current.cgroups.value && !s.current.cgroups.value->v2_mount.empty()) {
+    mount = s.current.cgroups.value->v2_mount;
+  }
+  return "/sys/" + mount;  // lint:logical-path (a path shown to the user, not opened)
+}
+
+std::string pg_label(const model::Snapshot& s) {
+  const auto* pg = s.current.postgres.value ? &*s.current.postgres.value : nullptr;
+  if (pg == nullptr || pg->instances.empty()) return "PostgreSQL";
+  const auto& i = pg->instances.front();
+  std::string label = i.data_dir.empty() ? std::string("PostgreSQL") : i.data_dir;
+  if (i.port) label += fmt::format(" (port {})", *i.port);
+  return label;
+}
+
+/// Why a recommendation cannot be applied as it stands on this kernel; empty when it can.
+std::string problem_of(const rules::Recommendation& r, const model::Snapshot& s) {
+  const auto printable = [](const std::string& v) {
+    return std::all_of(v.begin(), v.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
+  };
+  if (!printable(r.proposed) || !printable(r.key)) {
+    return "the key or value is not one line of printable text";
+  }
+  if (r.kind == RecommendationKind::sysctl) {
+    const auto* sysctl = s.current.sysctl.value ? &*s.current.sysctl.value : nullptr;
+    if (sysctl != nullptr && sysctl->values.find(r.key) == sysctl->values.end() &&
+        r.key.rfind("vm.", 0) == 0) {
+      return r.key + " is not under /proc/sys on this kernel";
+    }
+    const auto kernel = parse_kernel_release(s.current.host.kernel_release);
+    if (auto why = check_value(r.key, r.proposed, kernel ? kernel->major : 0,
+                               kernel ? kernel->minor : 0)) {
+      return *why;
+    }
+  }
+  if (r.kind == RecommendationKind::kernel_cmdline) {
+    if (auto why = check_boot_value(r.key, r.proposed)) return *why;
+  }
+  return {};
+}
+
+/// Free blocks of at least `order` pages, counted in blocks of that order, over every zone.
+std::optional<std::uint64_t> free_blocks_of_order(const model::Snapshot& s, std::size_t order) {
+  if (!s.current.buddyinfo.value) return std::nullopt;
+  std::uint64_t n = 0;
+  for (const auto& z : *s.current.buddyinfo.value) {
+    for (std::size_t k = order; k < z.free_blocks.size(); ++k) {
+      n += z.free_blocks[k] << (k - order);
+    }
+  }
+  return n;
+}
+
+std::optional<std::uint64_t> meminfo(const model::Snapshot& s, const char* key) {
+  if (!s.current.meminfo.value) return std::nullopt;
+  const auto& f = s.current.meminfo.value->fields;
+  const auto it = f.find(key);
+  if (it == f.end()) return std::nullopt;
+  return it->second;
+}
+
+/// When a runtime pool increase needs more free huge-page-sized blocks than the buddy
+/// allocator has (fragmented memory), the boot parameters that reserve it at boot instead.
+std::vector<Change> boot_reservation(const Change& pool, const model::Snapshot& s) {
+  const auto want = core::parse_u64(pool.proposed);
+  const auto have = meminfo(s, "HugePages_Total");
+  const auto size = meminfo(s, "Hugepagesize");  // bytes
+  const auto page = s.current.host.page_size;
+  if (!want || !have || !size || *want <= *have || page == 0 || *size < page) return {};
+  const auto order = static_cast<std::size_t>(std::log2(static_cast<double>(*size / page)));
+  const auto free = free_blocks_of_order(s, order);
+  if (!free || *free >= *want - *have) return {};
+  const std::string why = fmt::format(
+      "raising the pool by {} pages needs {} free {} KiB blocks; the buddy allocator has {} "
+      "(fragmented memory): reserve the pool at boot instead, or compact memory first "
+      "(echo 1 > /proc/sys/vm/compact_memory) and try again",
+      *want - *have, *want - *have, *size / 1024, *free);
+  std::vector<Change> out;
+  for (const auto& [key, value] :
+       {std::pair<std::string, std::string>{"hugepagesz", fmt::format("{}M", *size >> 20)},
+        std::pair<std::string, std::string>{"hugepages", pool.proposed}}) {
+    Change c;
+    c.kind = RecommendationKind::kernel_cmdline;
+    c.key = key;
+    c.proposed = value;
+    c.rules = pool.rules;
+    c.severity = pool.severity;
+    c.evidence = pool.evidence;
+    c.disruption = Disruption::reboot;
+    c.note = why;
+    c.apply_line = "kernel command line: " + key + "=" + value + " (then reboot)";
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Change make_change(const rules::Finding& f, const rules::Recommendation& r,
+                   const model::Snapshot& s) {
+  Change c;
+  c.kind = r.kind;
+  c.key = r.key;
+  c.target = r.kind == RecommendationKind::postgresql ? pg_label(s) : r.target;
+  c.current = r.current;
+  c.proposed = r.proposed;
+  c.path = live_path(r, s);
+  c.rules = {f.rule_id};
+  c.severity = f.severity;
+  c.evidence = one_line_evidence(f);
+  c.host_level = r.host_level;
+  c.disruption = disruption_of(r.kind);
+  c.apply_line = apply_line(r, s);
+  c.note = r.note;
+  c.problem = problem_of(r, s);
+  return c;
+}
+
+std::vector<std::string> checks_for(StepId id, const Step& step) {
+  std::vector<std::string> out;
+  for (const auto& c : step.changes) {
+    if (id == kPool && c.key == "vm.nr_hugepages") {
+      out.push_back("grep HugePages_Total /proc/meminfo  # expect " + c.proposed +
+                    "; fewer means fragmented memory, see the boot parameters");
+    }
+    if (id == kPostgres && c.key == "huge_pages" && c.proposed == "on") {
+      out.push_back(
+          "only after the huge-page pool above is granted: with huge_pages = on PostgreSQL "
+          "refuses to start when the pool is short");
+    }
+  }
+  if (id == kPostgres) out.push_back("restart the instance, then check with SHOW <setting>;");
+  if (id == kBoot) out.push_back("update the boot loader (e.g. update-grub) and reboot");
+  return out;
+}
+
+}  // namespace
+
+const char* to_string(Disruption d) noexcept {
+  switch (d) {
+    case Disruption::none:
+      return "none";
+    case Disruption::restart_service:
+      return "restart";
+    case Disruption::reboot:
+      return "reboot";
+  }
+  return "none";
+}
+
+std::vector<const Change*> Plan::changes() const {
+  std::vector<const Change*> out;
+  for (const auto& s : steps) {
+    for (const auto& c : s.changes) out.push_back(&c);
+  }
+  return out;
+}
+
+std::string shell_quote(const std::string& s) {
+  if (plain_word(s)) return s;
+  std::string out = "'";
+  for (const char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string live_path(const rules::Recommendation& r, const model::Snapshot& s) {
+  switch (r.kind) {
+    case RecommendationKind::sysctl: {
+      std::string rel = r.key;
+      std::replace(rel.begin(), rel.end(), '.', '/');
+      return "/proc/sys/" + rel;  // lint:logical-path
+    }
+    case RecommendationKind::thp:
+      return "/sys/kernel/mm/transparent_hugepage/" + r.key;  // lint:logical-path
+    case RecommendationKind::hugetlb:
+      return "/sys/kernel/mm/hugepages/" + r.key + "/nr_hugepages";  // lint:logical-path
+    case RecommendationKind::cgroup:
+      return cgroup_root(s) + (r.target == "/" ? std::string() : r.target) + "/" + r.key;
+    case RecommendationKind::postgresql:
+    case RecommendationKind::kernel_cmdline:
+      return {};
+  }
+  return {};
+}
+
+std::string apply_line(const rules::Recommendation& r, const model::Snapshot& s) {
+  switch (r.kind) {
+    case RecommendationKind::sysctl:
+      return "sysctl -w " + shell_quote(r.key + "=" + r.proposed);
+    case RecommendationKind::thp:
+    case RecommendationKind::hugetlb:
+      return "echo " + shell_quote(r.proposed) + " > " + live_path(r, s);
+    case RecommendationKind::cgroup:
+      if (!safe_cgroup_path(r.target)) {
+        return "write " + r.proposed + " to " + r.key +
+               " of the cgroup named above (its path has characters a shell line cannot carry "
+               "safely)";
+      }
+      return "echo " + shell_quote(r.proposed) + " > " + live_path(r, s);
+    case RecommendationKind::postgresql: {
+      std::string v;
+      for (const char c : r.proposed) v += c == '\'' ? std::string("''") : std::string(1, c);
+      return "ALTER SYSTEM SET " + r.key + " = '" + v + "';  -- then restart PostgreSQL";
+    }
+    case RecommendationKind::kernel_cmdline:
+      return "kernel command line: " + r.key + "=" + r.proposed + " (then reboot)";
+  }
+  return {};
+}
+
+void attach_apply_lines(rules::Evaluation& evaluation, const model::Snapshot& snapshot) {
+  for (auto& f : evaluation.findings) {
+    for (auto& r : f.recommendations) r.apply = apply_line(r, snapshot);
+  }
+}
+
+Plan make_plan(const rules::Evaluation& evaluation, const model::Snapshot& snapshot) {
+  std::vector<Step> steps(kSteps);
+  for (int i = 0; i < kSteps; ++i) steps[i].title = kStepTitle[i];
+  for (const auto& f : evaluation.findings) {  // most severe first
+    for (const auto& r : f.recommendations) {
+      auto& step = steps[step_of(r)];
+      auto same = std::find_if(step.changes.begin(), step.changes.end(), [&](const Change& c) {
+        return c.kind == r.kind && c.key == r.key &&
+               (r.kind == RecommendationKind::postgresql || c.target == r.target);
+      });
+      if (same != step.changes.end()) {
+        if (std::find(same->rules.begin(), same->rules.end(), f.rule_id) == same->rules.end()) {
+          same->rules.push_back(f.rule_id);
+        }
+        continue;
+      }
+      step.changes.push_back(make_change(f, r, snapshot));
+    }
+  }
+  for (const auto& c : steps[kPool].changes) {
+    if (c.key != "vm.nr_hugepages") continue;
+    for (auto& b : boot_reservation(c, snapshot)) steps[kBoot].changes.push_back(std::move(b));
+  }
+  Plan plan;
+  for (int i = 0; i < kSteps; ++i) {
+    auto& step = steps[i];
+    if (step.changes.empty()) continue;
+    for (const auto& c : step.changes) {
+      step.disruption = std::max(step.disruption, c.disruption);
+    }
+    step.checks = checks_for(static_cast<StepId>(i), step);
+    plan.steps.push_back(std::move(step));
+  }
+  return plan;
+}
+
+}  // namespace vmtune::plan
