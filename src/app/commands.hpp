@@ -44,6 +44,8 @@ void add_snapshot_command(CLI::App& app, CommandTable& table);
 void add_audit_command(CLI::App& app, CommandTable& table);
 void add_trace_command(CLI::App& app, CommandTable& table);
 void add_sysctl_command(CLI::App& app, CommandTable& table);
+/// `apply` and `rollback`.
+void add_apply_commands(CLI::App& app, CommandTable& table);
 
 /// Parses argv and runs the chosen subcommand; returns the process exit code.
 int run(int argc, char** argv);

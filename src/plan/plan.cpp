@@ -201,6 +201,60 @@ Change make_change(const rules::Finding& f, const rules::Recommendation& r,
   return c;
 }
 
+/// A PostgreSQL memory setting as bytes: "16384" (in units of `unit`), "128MB", "4GB", "512kB".
+std::optional<double> pg_bytes(const std::string& text, double unit) {
+  std::size_t end = 0;
+  while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end])) != 0) ++end;
+  const auto n = core::parse_u64(text.substr(0, end));
+  if (!n) return std::nullopt;
+  const std::string suffix = text.substr(end);
+  const double v = static_cast<double>(*n);
+  if (suffix.empty()) return v * unit;
+  if (suffix == "kB") return v * 1024;
+  if (suffix == "MB") return v * 1024 * 1024;
+  if (suffix == "GB") return v * 1024 * 1024 * 1024;
+  if (suffix == "TB") return v * 1024 * 1024 * 1024 * 1024;
+  return std::nullopt;
+}
+
+/// When the plan both reserves a huge-page pool for PostgreSQL and changes shared_buffers, the
+/// pool is sized for the new shared_buffers: otherwise, with huge_pages = on, the server the plan
+/// restarts cannot map its segment and does not start.
+void size_pool_for_shared_buffers(std::vector<Step>& steps, const model::Snapshot& s) {
+  Change* pool = nullptr;
+  for (auto& c : steps[kPool].changes) {
+    if (c.key == "vm.nr_hugepages") pool = &c;
+  }
+  const Change* sb = nullptr;
+  for (const auto& c : steps[kPostgres].changes) {
+    if (c.key == "shared_buffers") sb = &c;
+  }
+  const auto* pg = s.current.postgres.value ? &*s.current.postgres.value : nullptr;
+  if (pool == nullptr || sb == nullptr || pg == nullptr || pg->instances.empty()) return;
+  const auto& values = pg->instances.front().setting_values;
+  const auto cur = values.find("shared_buffers");
+  const auto block = values.find("block_size");
+  const auto want = core::parse_u64(pool->proposed);
+  const auto page = meminfo(s, "Hugepagesize");
+  const auto next = pg_bytes(sb->proposed, block == values.end() ? 8192.0 : block->second);
+  if (cur == values.end() || !want || !page || *page == 0 || !next || *next <= cur->second) return;
+  // PostgreSQL's shared memory grows by a little more than shared_buffers: each 8 kB buffer
+  // also has a descriptor, an I/O condition variable and a checkpoint sort slot (about 1.5 %
+  // together, PostgreSQL 15), and the pool keeps R-PG-HP-1's 2 % margin on top.
+  constexpr double kGrowth = 1.04;
+  const auto extra = static_cast<std::uint64_t>(
+      std::ceil((*next - cur->second) * kGrowth / static_cast<double>(*page)));
+  pool->proposed = std::to_string(*want + extra);
+  const std::string why =
+      fmt::format("{} more pages for shared_buffers = {} (proposed below) than for today's", extra,
+                  sb->proposed);
+  pool->note = pool->note.empty() ? why : pool->note + "; " + why;
+  rules::Recommendation r;
+  r.key = pool->key;
+  r.proposed = pool->proposed;
+  pool->apply_line = apply_line(r, s);
+}
+
 std::vector<std::string> checks_for(StepId id, const Step& step) {
   std::vector<std::string> out;
   for (const auto& c : step.changes) {
@@ -324,6 +378,7 @@ Plan make_plan(const rules::Evaluation& evaluation, const model::Snapshot& snaps
       step.changes.push_back(make_change(f, r, snapshot));
     }
   }
+  size_pool_for_shared_buffers(steps, snapshot);
   for (const auto& c : steps[kPool].changes) {
     if (c.key != "vm.nr_hugepages") continue;
     for (auto& b : boot_reservation(c, snapshot)) steps[kBoot].changes.push_back(std::move(b));

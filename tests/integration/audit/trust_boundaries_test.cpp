@@ -206,10 +206,10 @@ TEST(OptionTrap, OutputRefusesWhatIsNotARegularFile) {
 TEST(OptionTrap, UnknownCommandIsNamed) {
   const auto r = vmtune("--root /tmp frobnicate");
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_EQ(
-      r.out,
-      "vmtune: unknown command 'frobnicate' (commands: collect snapshot audit sysctl trace); see "
-      "vmtune --help\n");
+  EXPECT_EQ(r.out,
+            "vmtune: unknown command 'frobnicate' (commands: collect snapshot audit sysctl apply "
+            "rollback trace); see "
+            "vmtune --help\n");
 }
 
 TEST(OptionTrap, NoCursorControlUnderTermDumb) {

@@ -39,7 +39,8 @@ class PgServer {
   PgServer& operator=(const PgServer&) = delete;
   ~PgServer();
 
-  /// Starts (or restarts) with these settings; listens on the socket and 127.0.0.1.
+  /// Starts (or restarts) with these settings (an empty one: postgresql.conf's); listens on the
+  /// socket and 127.0.0.1.
   bool start(const std::string& huge_pages, const std::string& shared_buffers, std::string* why);
   void stop() noexcept;
 

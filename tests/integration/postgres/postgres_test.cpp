@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -160,9 +161,10 @@ TEST(PostgresServer, HugePagesOffFoundWithoutConnectionAndPoolRecommended) {
   EXPECT_LE(status, 2);
   const Json* hp = finding(audit, "R-PG-HP-1");
   ASSERT_NE(hp, nullptr) << audit["not_evaluated"].dump(2);
-  ASSERT_EQ((*hp)["recommendations"].size(), 1u);
+  ASSERT_EQ((*hp)["recommendations"].size(), 2u);  // the pool, then huge_pages = on
   const auto& rec = (*hp)["recommendations"][0];
   EXPECT_EQ(rec["key"], "vm.nr_hugepages");
+  EXPECT_EQ((*hp)["recommendations"][1]["key"], "huge_pages");
   EXPECT_EQ(rec["proposed"], std::to_string(expected_pool(n) + others));
   EXPECT_EQ(finding(audit, "R-PG-HP-2"), nullptr) << "the pool cannot hold the segment yet";
 
@@ -220,6 +222,76 @@ TEST(PostgresServer, HugePagesOnAfterReservingThePool) {
   const Json after = vmtune_json(audit_args, &status);
   EXPECT_EQ(finding(after, "R-PG-HP-1"), nullptr) << "the pool now holds the segment";
   EXPECT_EQ(finding(after, "R-PG-HP-2"), nullptr) << "huge_pages is already on";
+  held.clear();
+  srv->stop();  // release the pages before the guard shrinks the pool
+}
+
+// The snippet generator's plan, carried out step by step on a real cluster running with
+// huge_pages = off: its pool line reserves the pages, its check holds, its postgresql.conf lines
+// are accepted by PostgreSQL 15 (postgres -C) and, after the restart the plan asks for, the
+// shared segment is hugetlb-backed.
+TEST(PostgresServer, ThePlansHugetlbStepsEndWithAHugetlbBackedSegment) {
+  VMTUNE_REQUIRE_ROOT();
+  SysctlGuard pool("/proc/sys/vm/nr_hugepages");  // restored after the server is gone
+  auto srv = start_server("off", "128MB");
+  ASSERT_TRUE(srv);
+  const std::string pg = " -w 0 --no-processes --pg " + sh_quote(srv->socket_conninfo());
+  const auto planned = pg_shell(vmtune_binary().string() + " sysctl -f json" + pg);
+  ASSERT_EQ(planned.status, 0) << planned.out;
+  const Json plan = Json::parse(planned.out.substr(planned.out.find('{')));
+  ASSERT_GE(plan["steps"].size(), 2u) << plan.dump(2);
+  const Json& reserve = plan["steps"][0];
+  ASSERT_EQ(reserve["title"], "Reserve the huge-page pool") << plan.dump(2);
+  std::string pool_line;
+  std::uint64_t want = 0;
+  for (const auto& c : reserve["changes"]) {
+    if (c["key"] == "vm.nr_hugepages") {
+      pool_line = c["apply_line"].get<std::string>();
+      want = std::stoull(c["proposed"].get<std::string>());
+    }
+  }
+  ASSERT_EQ(pool_line, "sysctl -w vm.nr_hugepages=" + std::to_string(want));
+  // Step 1 as printed, then its check.
+  ASSERT_EQ(pg_shell(pool_line).status, 0);
+  if (meminfo("HugePages_Total") < want) {
+    GTEST_SKIP() << "the kernel reserved only " << meminfo("HugePages_Total") << " of " << want
+                 << " huge pages (fragmented memory)";
+  }
+  // The PostgreSQL step: its postgresql.conf lines, checked by PostgreSQL itself.
+  const auto conf =
+      pg_shell(vmtune_binary().string() + " sysctl -f postgresql" + pg + " 2>/dev/null");
+  ASSERT_EQ(conf.status, 0) << conf.out;
+  std::string lines;
+  std::istringstream in(conf.out);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != '#') lines += line + "\n";
+  }
+  ASSERT_NE(lines.find("huge_pages = 'on'\n"), std::string::npos) << conf.out;
+  std::ofstream(srv->data_dir() / "postgresql.conf", std::ios::app) << lines;
+  const auto shown =
+      pg_shell("cd / && runuser -u postgres -- " + std::string(PgServer::kBin) + "/postgres -D " +
+               sh_quote(srv->data_dir().string()) + " -C huge_pages");
+  ASSERT_EQ(shown.status, 0) << shown.out;
+  EXPECT_EQ(shown.out, "on\n");
+  // The restart the plan asks for, with the settings from postgresql.conf.
+  std::string why;
+  ASSERT_TRUE(srv->start("", "", &why)) << why;
+  auto held = hold_connections(*srv, 2, "SELECT count(*) FROM pg_class");
+  const Json doc =
+      vmtune_json("collect -f json --no-processes --pg " + sh_quote(srv->socket_conninfo()));
+  const Json inst = instance_of(doc, srv->postmaster_pid());
+  ASSERT_FALSE(inst.is_null());
+  EXPECT_EQ(inst["settings"]["huge_pages"], "on");
+  EXPECT_EQ(inst["segment_backing"], "hugetlb");
+  // Nothing left to propose for the pool or huge_pages.
+  const auto again = pg_shell(vmtune_binary().string() + " sysctl -f json" + pg);
+  const Json after = Json::parse(again.out.substr(again.out.find('{')));
+  for (const auto& step : after["steps"]) {
+    for (const auto& c : step["changes"]) {
+      EXPECT_NE(c["key"], "vm.nr_hugepages") << after.dump(2);
+      EXPECT_NE(c["key"], "huge_pages") << after.dump(2);
+    }
+  }
   held.clear();
   srv->stop();  // release the pages before the guard shrinks the pool
 }

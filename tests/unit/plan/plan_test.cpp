@@ -256,6 +256,78 @@ TEST(Plan, HostileCgroupPathNeverReachesAShellLine) {
   EXPECT_NE(conf.find("\\x0a"), std::string::npos) << conf;
 }
 
+// R-PG-HP-1's advice as a plan: reserve, check the pool was granted, then huge_pages = on and a
+// restart of the instance, named by data directory and port; never the other way round.
+TEST(Plan, PostgresHugePagesComeAfterThePoolIsGranted) {
+  model::Snapshot snap;
+  model::PgInstance pg;
+  pg.data_dir = "/var/lib/postgresql/15/main";
+  pg.port = 5432;
+  snap.current.postgres.value = model::PostgresFacts{{pg}};
+  rules::Finding f;
+  f.rule_id = "R-PG-HP-1";
+  rules::Recommendation pool;
+  pool.key = "vm.nr_hugepages";
+  pool.current = "0";
+  pool.proposed = "80";
+  rules::Recommendation on;
+  on.kind = RecommendationKind::postgresql;
+  on.key = "huge_pages";
+  on.current = "try";
+  on.proposed = "on";
+  f.recommendations = {on, pool};  // the rule's order does not decide the plan's
+  rules::Evaluation ev;
+  ev.findings = {f};
+  const auto plan = make_plan(ev, snap);
+  ASSERT_EQ(plan.steps.size(), 2u);
+  EXPECT_EQ(plan.steps[0].title, "Reserve the huge-page pool");
+  EXPECT_NE(plan.steps[0].checks.at(0).find("expect 80"), std::string::npos);
+  EXPECT_EQ(plan.steps[1].disruption, Disruption::restart_service);
+  const auto& c = plan.steps[1].changes.at(0);
+  EXPECT_EQ(c.target, "/var/lib/postgresql/15/main (port 5432)");
+  EXPECT_EQ(c.apply_line, "ALTER SYSTEM SET huge_pages = 'on';  -- then restart PostgreSQL");
+  EXPECT_NE(plan.steps[1].checks.at(0).find("only after the huge-page pool above is granted"),
+            std::string::npos);
+  const auto conf = ui::sysctl::render_postgresql(plan, header());
+  EXPECT_NE(conf.find("# Instance /var/lib/postgresql/15/main (port 5432)\n"), std::string::npos)
+      << conf;
+  EXPECT_NE(conf.find("\nhuge_pages = 'on'\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("# ALTER SYSTEM SET huge_pages = 'on';"), std::string::npos) << conf;
+}
+
+// The plan reserves the pool for the shared_buffers it proposes, not today's: with huge_pages =
+// on, a pool sized for 128 MB would keep a 6 GB server from starting after the restart.
+TEST(Plan, PoolIsSizedForTheProposedSharedBuffers) {
+  model::Snapshot snap;
+  model::PgInstance pg;
+  pg.setting_values = {{"shared_buffers", 134217728.0}, {"block_size", 8192.0}};
+  snap.current.postgres.value = model::PostgresFacts{{pg}};
+  snap.current.meminfo.value = model::MemInfo{{{"Hugepagesize", 2048 * 1024}}};
+  rules::Finding hp;
+  hp.rule_id = "R-PG-HP-1";
+  rules::Recommendation pool;
+  pool.key = "vm.nr_hugepages";
+  pool.proposed = "80";
+  hp.recommendations = {pool};
+  rules::Finding sb;
+  sb.rule_id = "R-PG-SB-2";
+  rules::Recommendation buffers;
+  buffers.kind = RecommendationKind::postgresql;
+  buffers.key = "shared_buffers";
+  buffers.proposed = "786432";  // 8 kB buffers: 6 GiB
+  sb.recommendations = {buffers};
+  rules::Evaluation ev;
+  ev.findings = {hp, sb};
+  const auto plan = make_plan(ev, snap);
+  const auto& c = plan.steps.at(0).changes.at(0);
+  // (6 GiB - 128 MiB) x 1.04 (descriptors and margin) / 2 MiB = 3129 more pages.
+  EXPECT_EQ(c.proposed, "3209");
+  EXPECT_EQ(c.apply_line, "sysctl -w vm.nr_hugepages=3209");
+  EXPECT_NE(c.note.find("3129 more pages for shared_buffers = 786432"), std::string::npos)
+      << c.note;
+  EXPECT_NE(plan.steps[0].checks.at(0).find("expect 3209"), std::string::npos);
+}
+
 TEST(Plan, ShellQuoting) {
   EXPECT_EQ(shell_quote("vm.swappiness=10"), "vm.swappiness=10");
   EXPECT_EQ(shell_quote("defer+madvise"), "defer+madvise");

@@ -91,10 +91,16 @@ TEST(PostgresRules, PoolRecommendationFromTheServersOwnCount) {
   const auto* hp = find(f, "R-PG-HP-1");
   ASSERT_NE(hp, nullptr);
   EXPECT_EQ(hp->severity, Severity::info);
-  ASSERT_EQ(hp->recommendations.size(), 1u);
+  // The pool, and in the same finding huge_pages = on for once it is granted: a user who
+  // follows the advice does not end up with a reserved pool the server never uses.
+  ASSERT_EQ(hp->recommendations.size(), 2u);
   EXPECT_EQ(hp->recommendations[0].key, "vm.nr_hugepages");
   EXPECT_EQ(hp->recommendations[0].current, "");     // the tree has no /proc/sys
   EXPECT_EQ(hp->recommendations[0].proposed, "80");  // 72 + max(ceil(1.44), 8)
+  EXPECT_EQ(hp->recommendations[1].kind, RecommendationKind::postgresql);
+  EXPECT_EQ(hp->recommendations[1].key, "huge_pages");
+  EXPECT_EQ(hp->recommendations[1].current, "off");
+  EXPECT_EQ(hp->recommendations[1].proposed, "on");
   EXPECT_EQ(find(f, "R-PG-HP-2"), nullptr);
 }
 
