@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (data[0] % 2 == 0) {
-    auto plan = vmtune::apply::parse_plan(text, "plan.json", "6.1.0");
+    auto plan = vmtune::apply::parse_plan(text, "plan.json", {"6.1.0", 8ull << 30, 2u << 20});
     if (!plan.ok()) {
       if (plan.error().path != "plan.json") std::abort();
       return 0;

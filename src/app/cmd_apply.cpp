@@ -16,6 +16,7 @@
 #include "apply/apply.hpp"
 #include "apply/plan_file.hpp"
 #include "collect/collector.hpp"
+#include "collect/meminfo.hpp"
 #include "core/escape.hpp"
 #include "plan/plan.hpp"
 #include "ui/sysctl/snippet.hpp"
@@ -142,7 +143,15 @@ void print_nr_hugepages_shortfall(const apply::Outcome& out) {
 std::optional<plan::Plan> plan_to_apply(Context& ctx, const ApplyArgs& args,
                                         const model::HostInfo& host, int& rc) {
   if (!args.plan.empty()) {
-    auto p = apply::read_plan(args.plan, host.kernel_release);
+    model::Sample mem;
+    collect::read_meminfo(core::RootFs(), mem);
+    apply::Machine machine{host.kernel_release, 0, 0};
+    if (mem.meminfo.value) {
+      const auto& f = mem.meminfo.value->fields;
+      if (auto it = f.find("MemTotal"); it != f.end()) machine.mem_total = it->second;
+      if (auto it = f.find("Hugepagesize"); it != f.end()) machine.huge_page_size = it->second;
+    }
+    auto p = apply::read_plan(args.plan, machine);
     if (!p) {
       std::cerr << "vmtune apply: " << escape_text(p.error().to_string()) << "\n";
       rc = kExitInput;
@@ -183,7 +192,10 @@ int run_apply(Context& ctx, const ApplyArgs& args) {
   for (const auto& m : out->messages) std::cout << "  " << m << "\n";
   if (out->failure) {
     std::cerr << "vmtune apply: " << escape_text(out->failure->to_string())
-              << "; every value written before it was put back\n";
+              << (out->state == apply::JournalState::failed_restored
+                      ? "; every value written before it was put back\n"
+                      : "; not every value could be put back: run vmtune rollback " +
+                            escape_text(out->journal.string()) + "\n");
     return kExitRuntime;
   }
   if (out->dry_run) return kExitOk;

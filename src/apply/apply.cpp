@@ -53,13 +53,16 @@ std::string normalise(std::string_view raw) {
 
 bool is_zero(std::string_view raw) { return normalise(raw) == "0"; }
 
-/// The other half of a vm.dirty_* ratio/bytes pair: writing one makes the kernel zero the other,
-/// and the bytes file refuses 0, so both are journaled and restored through the non-zero one.
+/// The other half of a ratio/absolute pair (vm.dirty_*_ratio/_bytes, vm.overcommit_ratio/
+/// _kbytes): writing one makes the kernel zero the other, and the bytes file refuses 0, so both
+/// are journaled and restored through the non-zero one.
 std::string_view partner_of(std::string_view key) noexcept {
   if (key == "vm.dirty_background_ratio") return "vm.dirty_background_bytes";
   if (key == "vm.dirty_background_bytes") return "vm.dirty_background_ratio";
   if (key == "vm.dirty_ratio") return "vm.dirty_bytes";
   if (key == "vm.dirty_bytes") return "vm.dirty_ratio";
+  if (key == "vm.overcommit_ratio") return "vm.overcommit_kbytes";
+  if (key == "vm.overcommit_kbytes") return "vm.overcommit_ratio";
   return {};
 }
 
@@ -146,7 +149,10 @@ std::optional<core::Error> write_value(const core::RootFs& fs, const JournalEntr
   if (!fs.is_live(e.tree) && ::ftruncate(fd->get(), 0) != 0) {
     return write_error(errno, e, "truncate");
   }
-  const ssize_t n = ::write(fd->get(), value.data(), value.size());
+  ssize_t n = -1;
+  do {
+    n = ::write(fd->get(), value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
   if (n < 0) return write_error(errno, e, "write \"" + esc(value) + "\"");
   if (static_cast<std::size_t>(n) != value.size()) {
     return write_error(EIO, e, "short write of \"" + esc(value) + "\"");
@@ -347,7 +353,8 @@ bool restored_by_partner(Run& run, const JournalEntry& e) {
   const auto partner = partner_of(e.key);
   if (partner.empty() || e.tree != Tree::proc || !is_zero(e.restore)) return false;
   const JournalEntry* p = run.find(partner);
-  return (p != nullptr && !is_zero(p->restore)) || e.key.ends_with("_bytes");
+  return (p != nullptr && !is_zero(p->restore)) || e.key.ends_with("_bytes") ||
+         e.key.ends_with("_kbytes");
 }
 
 KeyOutcome restore_entry(Run& run, JournalEntry& e) {

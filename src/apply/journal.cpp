@@ -11,6 +11,7 @@
 #include <array>
 #include <cerrno>
 #include <ctime>
+#include <regex>
 #include <system_error>
 #include <utility>
 
@@ -165,6 +166,28 @@ bool has_dot_dot(const fs::path& p) {
   return false;
 }
 
+/// The files apply writes, relative to their tree: sysctls under /proc/sys/vm and
+/// /proc/sys/kernel, THP and huge-page pool files under /sys/kernel/mm, and cgroup memory.*
+/// files. A journal naming anything else (/proc/sysrq-trigger, /proc/1/root/...) is refused.
+bool writable_rel(core::Tree tree, const std::string& rel) {
+  static const std::regex proc(R"(sys/(vm|kernel)/[a-z0-9_\-]{1,64})");
+  static const std::regex sys(
+      R"(kernel/mm/transparent_hugepage/(enabled|defrag|shmem_enabled|khugepaged/[a-z_]{1,40})|)"
+      R"(kernel/mm/hugepages/hugepages-[0-9]{1,10}kB/nr_hugepages|)"
+      R"(fs/cgroup(/[A-Za-z0-9_.@:+,=\-]{1,255}){0,32}/memory\.(high|max|low|min|swap\.max))");
+  if (rel.find("/..") != std::string::npos || rel.find("../") != std::string::npos) return false;
+  if (tree == core::Tree::proc) return std::regex_match(rel, proc);
+  if (tree == core::Tree::sys) return std::regex_match(rel, sys);
+  return false;
+}
+
+/// The files --persist installs: vmtune's own sysctl.d and tmpfiles.d files.
+bool persist_path_ok(const fs::path& p) {
+  static const std::regex name(R"([A-Za-z0-9_\-]*vmtune[A-Za-z0-9_\-]*\.conf)");
+  const auto dir = p.parent_path().filename().string();
+  return p.is_absolute() && (dir == "sysctl.d" || dir == "tmpfiles.d") &&
+         std::regex_match(p.filename().string(), name);
+}
 JournalEntry parse_entry(Fields& f, const Json& j, const std::string& at) {
   JournalEntry e;
   e.key = f.text(j, at + ".key");
@@ -176,9 +199,8 @@ JournalEntry parse_entry(Fields& f, const Json& j, const std::string& at) {
   e.requested = f.maybe_text(j, at + ".requested");
   e.after = f.maybe_text(j, at + ".after");
   e.state = f.choice(j, at + ".state", kEntryStates);
-  const fs::path rel(e.rel);
-  if (e.rel.empty() || rel.is_absolute() || has_dot_dot(rel) || e.rel.find('\0') != e.rel.npos) {
-    f.fail(at + ".rel", "not a path inside /proc or /sys: \"" + esc(e.rel) + "\"");
+  if (!writable_rel(e.tree, e.rel)) {
+    f.fail(at + ".rel", "not a file vmtune writes: \"" + esc(e.rel) + "\"");
   }
   if (e.key.empty()) f.fail(at + ".key", "empty");
   return e;
@@ -190,10 +212,10 @@ JournalFile parse_file(Fields& f, const Json& j, const std::string& at) {
   out.path = path;
   const Json* existed = f.get(j, at + ".existed", Json::value_t::boolean);
   out.before = f.maybe_text(j, at + ".before");
-  out.mode = static_cast<unsigned>(f.integer(j, at + ".mode", 0, 07777));
+  out.mode = static_cast<unsigned>(f.integer(j, at + ".mode", 0, 0777));
   out.state = f.choice(j, at + ".state", kFileStates);
-  if (!out.path.is_absolute() || has_dot_dot(out.path) || path.find('\0') != path.npos) {
-    f.fail(at + ".path", "not an absolute path: \"" + esc(path) + "\"");
+  if (!persist_path_ok(out.path) || has_dot_dot(out.path) || path.find('\0') != path.npos) {
+    f.fail(at + ".path", "not a sysctl.d or tmpfiles.d file of vmtune: \"" + esc(path) + "\"");
   }
   if (existed && existed->get<bool>() != out.before.has_value()) {
     f.fail(at + ".before", "does not agree with \"existed\"");

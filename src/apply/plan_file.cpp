@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "apply/plan_file.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <regex>
 
 #include "core/escape.hpp"
 #include "core/file.hpp"
+#include "core/parse.hpp"
 #include "plan/limits.hpp"
 
 namespace vmtune::apply {
@@ -76,8 +80,26 @@ core::Result<std::string> text(const Json& j, const char* field, const Where& w,
   return s;
 }
 
-core::Result<plan::Change> change_from(const Json& j, const Where& w,
-                                       const std::string& kernel_release) {
+/// A huge-page pool of more than 90 % of memory would leave the machine without memory.
+std::optional<std::string> pool_too_big(const plan::Change& c, const Machine& m) {
+  std::uint64_t page = 0;
+  if (c.kind == RecommendationKind::sysctl && c.key == "vm.nr_hugepages") {
+    page = m.huge_page_size;
+  } else if (c.kind == RecommendationKind::hugetlb) {
+    page = std::stoull(c.key.substr(10, c.key.size() - 12)) * 1024;  // "hugepages-2048kB"
+  } else {
+    return std::nullopt;
+  }
+  const auto pages = core::parse_u64(c.proposed);
+  if (!pages) return "expected a number of pages";
+  if (m.mem_total == 0 || page == 0) return std::nullopt;
+  if (static_cast<long double>(*pages) * page > 0.9L * m.mem_total) {
+    return "a pool of " + c.proposed + " pages is more than 90 % of this machine's memory";
+  }
+  return std::nullopt;
+}
+
+core::Result<plan::Change> change_from(const Json& j, const Where& w, const Machine& machine) {
   if (!j.is_object()) return w.error("", "expected an object");
   plan::Change c;
   auto kind = text(j, "kind", w, 32);
@@ -103,15 +125,26 @@ core::Result<plan::Change> change_from(const Json& j, const Where& w,
     return w.error("target", "not a plain cgroup path");
   }
   if (c.kind == RecommendationKind::sysctl) {
-    const auto v = plan::parse_kernel_release(kernel_release);
+    const auto v = plan::parse_kernel_release(machine.kernel_release);
+    // Only keys whose bounds vmtune knows: never kernel.core_pattern, modules_disabled & co.
+    if (plan::find_limit(c.key, v.value_or(plan::KernelVersion{})) == nullptr) {
+      return w.error("key", "not a key vmtune proposes");
+    }
     if (auto why = plan::check_value(c.key, c.proposed, v ? v->major : 0, v ? v->minor : 0)) {
       return w.error("proposed", *why);
     }
   }
-  if (j.contains("rules") && j["rules"].is_array()) {
+  if (auto why = pool_too_big(c, machine)) return w.error("proposed", *why);
+  if (j.contains("rules")) {
+    static const std::regex id(R"([A-Z][A-Z0-9\-]{0,31})");
+    if (!j["rules"].is_array() || j["rules"].size() > 16) {
+      return w.error("rules", "expected up to 16 rule ids such as R-SWAP-1");
+    }
     for (const auto& r : j["rules"]) {
-      if (r.is_string() && c.rules.size() < 16)
-        c.rules.push_back(core::unescape_text(r.get<std::string>()));
+      if (!r.is_string() || !std::regex_match(r.get<std::string>(), id)) {
+        return w.error("rules", "expected rule ids such as R-SWAP-1");
+      }
+      c.rules.push_back(r.get<std::string>());
     }
   }
   rules::Recommendation rec;
@@ -128,7 +161,7 @@ core::Result<plan::Change> change_from(const Json& j, const Where& w,
 }  // namespace
 
 core::Result<plan::Plan> parse_plan(const std::string& text_in, const std::string& logical,
-                                    const std::string& kernel_release) {
+                                    const Machine& machine) {
   const Json doc = Json::parse(text_in, nullptr, false);
   const Where top{logical, ""};
   if (doc.is_discarded() || !doc.is_object()) return top.error("", "not a JSON object");
@@ -146,10 +179,11 @@ core::Result<plan::Plan> parse_plan(const std::string& text_in, const std::strin
     plan::Step step;
     auto title = text(s, "title", ws, 256);
     if (!title) return std::move(title).error();
+    if (!printable(*title, 256)) return ws.error("title", "expected one line of printable text");
     step.title = *title;
     for (std::size_t k = 0; k < s["changes"].size(); ++k) {
       const Where wc{logical, ws.at + ".changes[" + std::to_string(k) + "]"};
-      auto c = change_from(s["changes"][k], wc, kernel_release);
+      auto c = change_from(s["changes"][k], wc, machine);
       if (!c) return std::move(c).error();
       step.changes.push_back(std::move(*c));
     }
@@ -158,13 +192,23 @@ core::Result<plan::Plan> parse_plan(const std::string& text_in, const std::strin
   return plan;
 }
 
-core::Result<plan::Plan> read_plan(const std::string& path, const std::string& kernel_release) {
+core::Result<plan::Plan> read_plan(const std::string& path, const Machine& machine) {
+  // What root applies must not be changeable by anyone else: the file belongs to this user
+  // (root) and only it may write it.
   core::OpenPolicy policy;
   policy.follow_final_link = false;
   policy.max_bytes = 1u << 20;
-  auto text = core::read_file(path, policy);
+  policy.owner = ::geteuid();
+  auto fd = core::open_regular(path, path, policy);
+  if (!fd) return std::move(fd).error();
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0 || (st.st_mode & 022) != 0) {
+    return core::make_error(core::ErrorKind::permission_denied, path,
+                            "refused: writable by group or others (chmod go-w)");
+  }
+  auto text = core::read_all(fd->get(), path, policy.max_bytes);
   if (!text) return std::move(text).error();
-  return parse_plan(*text, path, kernel_release);
+  return parse_plan(*text, path, machine);
 }
 
 }  // namespace vmtune::apply

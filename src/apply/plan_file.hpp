@@ -6,6 +6,7 @@
 // value printable and within what the running kernel accepts) and its live path is computed
 // again from kind and key, never taken from the file.
 
+#include <cstdint>
 #include <string>
 
 #include "core/result.hpp"
@@ -13,13 +14,22 @@
 
 namespace vmtune::apply {
 
-/// Parses a plan document (ui::sysctl::plan_to_json) into a Plan. `kernel_release` is the
-/// running kernel's, for the value limits. Errors name the file, the step and change index and
-/// the field.
-core::Result<plan::Plan> parse_plan(const std::string& text, const std::string& logical,
-                                    const std::string& kernel_release);
+/// What the plan is checked against: the running machine.
+struct Machine {
+  std::string kernel_release;        ///< for the value limits
+  std::uint64_t mem_total = 0;       ///< bytes; 0 = unknown
+  std::uint64_t huge_page_size = 0;  ///< default huge page size, bytes; 0 = unknown
+};
 
-/// Reads and parses a plan file (no-follow, regular file, at most 1 MiB).
-core::Result<plan::Plan> read_plan(const std::string& path, const std::string& kernel_release);
+/// Parses a plan document (ui::sysctl::plan_to_json) into a Plan. Only keys vmtune proposes
+/// (sysctls with known bounds, THP files, huge-page pools, cgroup memory.* files), rule ids,
+/// printable values within the kernel's bounds, and huge-page pools of at most 90 % of memory.
+/// Errors name the file, the step and change index and the field.
+core::Result<plan::Plan> parse_plan(const std::string& text, const std::string& logical,
+                                    const Machine& machine);
+
+/// Reads and parses a plan file: no-follow, regular, at most 1 MiB, owned by this user and
+/// writable by nobody else.
+core::Result<plan::Plan> read_plan(const std::string& path, const Machine& machine);
 
 }  // namespace vmtune::apply

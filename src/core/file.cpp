@@ -211,8 +211,11 @@ Status AtomicFile::commit() {
   }
   done_ = true;
   const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
+  // The rename is durable only once the directory is: a journal must be on disk before the
+  // first value it protects is changed.
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.valid()) ::fsync(dfd.get());
+  if (!dfd.valid()) return errno_error(errno, dir.string(), "open directory to fsync");
+  if (::fsync(dfd.get()) != 0) return errno_error(errno, dir.string(), "fsync directory");
   return ok_status();
 }
 

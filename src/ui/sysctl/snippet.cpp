@@ -35,7 +35,7 @@ std::string header_lines(const Header& h, const std::string& what, const std::st
 
 std::string rules_of(const Change& c) {
   std::string out;
-  for (const auto& r : c.rules) out += (out.empty() ? "" : ", ") + r;
+  for (const auto& r : c.rules) out += (out.empty() ? "" : ", ") + escape_text(r);
   return out + " (" + rules::to_string(c.severity) + ")";
 }
 
@@ -100,11 +100,13 @@ std::string plan_summary(const plan::Plan& plan, const char* comment = "#") {
   std::string out = std::string(comment) + " Plan, in this order:\n";
   int n = 0;
   for (const auto& s : plan.steps) {
-    out += fmt::format("{}   {}. {} ({})\n", comment, ++n, s.title,
+    out += fmt::format("{}   {}. {} ({})\n", comment, ++n, escape_text(s.title),
                        s.disruption == plan::Disruption::none     ? "takes effect now"
                        : s.disruption == plan::Disruption::reboot ? "needs a reboot"
                                                                   : "needs a restart");
-    for (const auto& check : s.checks) out += std::string(comment) + "      " + check + "\n";
+    for (const auto& check : s.checks) {
+      out += std::string(comment) + "      " + escape_text(check) + "\n";
+    }
   }
   return out + comment + "\n";
 }
@@ -232,7 +234,7 @@ std::string render_plan_text(const plan::Plan& plan, const Header& header) {
   if (plan.empty()) return out + kNothing;
   int n = 0;
   for (const auto& s : plan.steps) {
-    out += fmt::format("{}. {} ({})\n", ++n, s.title, plan::to_string(s.disruption));
+    out += fmt::format("{}. {} ({})\n", ++n, escape_text(s.title), plan::to_string(s.disruption));
     for (const auto& c : s.changes) {
       out += "   " + escape_text(c.apply_line) + "\n";
       out += "      " + rules_of(c) + ": " + escape_text(c.key) + " " +
@@ -242,7 +244,7 @@ std::string render_plan_text(const plan::Plan& plan, const Header& header) {
       if (!c.problem.empty()) out += "      cannot be applied: " + escape_text(c.problem) + "\n";
       if (!c.note.empty()) out += "      note: " + escape_text(c.note) + "\n";
     }
-    for (const auto& check : s.checks) out += "   then: " + check + "\n";
+    for (const auto& check : s.checks) out += "   then: " + escape_text(check) + "\n";
   }
   return out;
 }

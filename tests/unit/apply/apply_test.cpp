@@ -551,7 +551,8 @@ TEST(Journal, RoundTripsAnyBytes) {
   e.requested = "1";
   e.state = EntryState::restore_failed;
   j.entries.push_back(e);
-  j.files.push_back(JournalFile{"/etc/x", std::string("a\0b", 3), 0600, FileState::installed});
+  j.files.push_back(JournalFile{"/etc/sysctl.d/90-vmtune.conf", std::string("a\0b", 3), 0600,
+                                FileState::installed});
   const auto text = to_json(j);
   EXPECT_TRUE(test::valid_utf8(text));
   auto back = parse_journal(text, "j.json");
@@ -566,6 +567,46 @@ TEST(Journal, RoundTripsAnyBytes) {
   EXPECT_EQ(back->files[0].before, j.files[0].before);
   EXPECT_EQ(back->files[0].mode, 0600u);
   EXPECT_EQ(to_json(*back), text);
+}
+
+// A journal is read by root's rollback: it may only name the files apply writes. Anything else
+// (a magic link through /proc/1/root, sysrq-trigger, power/state, /etc/shadow, a setuid mode)
+// is refused, naming the field.
+TEST(Journal, NamesOnlyFilesApplyWrites) {
+  Journal j;
+  j.host = "h";
+  j.boot_id = "b";
+  j.time = utc_now();
+  j.vmtune_version = "0.1.0";
+  j.state = JournalState::applied;
+  JournalEntry e;
+  e.key = "vm.swappiness";
+  e.rel = "sys/vm/swappiness";
+  e.logical = "/proc/sys/vm/swappiness";
+  e.before = e.restore = "60\n";
+  e.state = EntryState::written;
+  j.entries = {e};
+  ASSERT_TRUE(parse_journal(to_json(j), "j.json").ok());
+  for (const char* rel : {"1/root/etc/shadow", "sysrq-trigger", "sys/vm/../../sysrq-trigger",
+                          "self/root/etc/passwd", "sys/fs/binfmt_misc/register"}) {
+    j.entries[0].rel = rel;
+    auto r = parse_journal(to_json(j), "j.json");
+    ASSERT_FALSE(r.ok()) << rel;
+    EXPECT_EQ(r.error().field, "entries[0].rel") << r.error().to_string();
+  }
+  j.entries[0].tree = core::Tree::sys;
+  for (const char* rel : {"power/state", "kernel/mm/transparent_hugepage/../../../power/state",
+                          "fs/cgroup/a/../../power/memory.high"}) {
+    j.entries[0].rel = rel;
+    EXPECT_FALSE(parse_journal(to_json(j), "j.json").ok()) << rel;
+  }
+  j.entries[0].rel = "fs/cgroup/db.slice/memory.high";
+  EXPECT_TRUE(parse_journal(to_json(j), "j.json").ok());
+  j.files = {JournalFile{"/etc/shadow", std::string("x"), 0600, FileState::installed}};
+  EXPECT_FALSE(parse_journal(to_json(j), "j.json").ok());
+  j.files = {
+      JournalFile{"/etc/sysctl.d/90-vmtune.conf", std::string("x"), 04755, FileState::installed}};
+  EXPECT_FALSE(parse_journal(to_json(j), "j.json").ok()) << "a setuid mode";
 }
 
 }  // namespace
