@@ -2,6 +2,8 @@
 #include "apply/apply.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -149,10 +151,21 @@ std::optional<core::Error> write_value(const core::RootFs& fs, const JournalEntr
   if (!fs.is_live(e.tree) && ::ftruncate(fd->get(), 0) != 0) {
     return write_error(errno, e, "truncate");
   }
+  // Ctrl-C must not cut a write short: the kernel stops allocating huge pages when a signal is
+  // pending, which would read back as fragmented memory. Held until the write returns.
+  sigset_t block;
+  sigset_t old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &block, &old);
   ssize_t n = -1;
   do {
     n = ::write(fd->get(), value.data(), value.size());
   } while (n < 0 && errno == EINTR);
+  const int saved = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
   if (n < 0) return write_error(errno, e, "write \"" + esc(value) + "\"");
   if (static_cast<std::size_t>(n) != value.size()) {
     return write_error(EIO, e, "short write of \"" + esc(value) + "\"");
@@ -497,19 +510,23 @@ Outcome dry_run(const Journal& j) {
 
 /// Refuses to start over a run that did not finish: its journal holds the values to go back to,
 /// and a new journal would take the half-applied ones for the originals.
+/// Refuses to start while any earlier apply is unfinished ("open" after a kill, or "failed"),
+/// whatever its place among the journals: its saved values are the ones to put back first.
 core::Status check_previous(const stdfs::path& dir) {
-  const auto latest = latest_journal(dir);
-  if (!latest) return core::ok_status();
-  auto j = read_journal(*latest);
-  if (!j || (j->state != JournalState::open && j->state != JournalState::failed)) {
-    return core::ok_status();  // a damaged journal is reported by rollback, not here
+  const auto all = journals(dir);
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    auto j = read_journal(*it);
+    if (!j || (j->state != JournalState::open && j->state != JournalState::failed)) {
+      continue;  // a damaged journal is reported by rollback, not here
+    }
+    return core::make_error(ErrorKind::invalid_argument, it->string(),
+                            std::string("a previous apply did not finish (journal state \"") +
+                                to_string(j->state) +
+                                "\"): run vmtune rollback on it first, so the values it saved "
+                                "are the ones put back",
+                            0, "state");
   }
-  return core::make_error(ErrorKind::invalid_argument, latest->string(),
-                          std::string("a previous apply did not finish (journal state \"") +
-                              to_string(j->state) +
-                              "\"): run vmtune rollback on it first, so the values it saved "
-                              "are the ones put back",
-                          0, "state");
+  return core::ok_status();
 }
 
 /// Refuses a journal of another host or boot unless forced; forced, says what it overrode.

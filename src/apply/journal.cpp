@@ -8,12 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <ctime>
 #include <regex>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "core/escape.hpp"
 #include "core/temp_dir.hpp"
@@ -381,15 +383,25 @@ fs::path new_journal_path(const fs::path& dir, std::string_view time) {
   return path;
 }
 
-std::optional<fs::path> latest_journal(const fs::path& dir) {
+std::vector<fs::path> journals(const fs::path& dir) {
   std::error_code ec;
-  std::optional<fs::path> latest;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+  std::vector<fs::path> out;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end && out.size() < 100000;
+       it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) continue;
-    if (!latest || name > latest->filename().string()) latest = it->path();
+    if (name.starts_with(kPrefix) && name.ends_with(kSuffix)) out.push_back(it->path());
   }
-  return latest;
+  // By name without ".json": "apply-<time>" sorts before its collision twin "apply-<time>-1".
+  const auto stem = [](const fs::path& p) { return p.stem().string(); };
+  std::sort(out.begin(), out.end(),
+            [&](const fs::path& a, const fs::path& b) { return stem(a) < stem(b); });
+  return out;
+}
+
+std::optional<fs::path> latest_journal(const fs::path& dir) {
+  auto all = journals(dir);
+  if (all.empty()) return std::nullopt;
+  return all.back();
 }
 
 std::string utc_now() {

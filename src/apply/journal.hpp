@@ -117,6 +117,8 @@ core::Result<core::UniqueFd> lock_journal_dir(const std::filesystem::path& dir);
 std::filesystem::path new_journal_path(const std::filesystem::path& dir, std::string_view time);
 /// The newest journal in `dir`, if any.
 std::optional<std::filesystem::path> latest_journal(const std::filesystem::path& dir);
+/// Every journal in `dir`, oldest first (by name: the UTC time, then the collision number).
+std::vector<std::filesystem::path> journals(const std::filesystem::path& dir);
 
 /// The current UTC time, ISO 8601 with nanoseconds ("2025-01-31T12:00:00.123456789Z").
 std::string utc_now();

@@ -372,6 +372,30 @@ TEST_F(ApplyTest, RunKilledHalfwayIsCompletedByRollback) {
   EXPECT_EQ(after, before);
 }
 
+// An unfinished apply blocks the next one even when a later journal is finished: apply looks at
+// every journal, and "the latest" counts a collision twin (apply-<time>-1) as later.
+TEST_F(ApplyTest, AnyUnfinishedJournalBlocksTheNextApply) {
+  const auto first = applied(three(), options());
+  ASSERT_FALSE(first.failure);
+  // Make the first journal look killed mid-apply, and a later one finished.
+  auto j = read_journal(first.journal);
+  ASSERT_TRUE(j.ok());
+  j->state = JournalState::open;
+  ASSERT_TRUE(write_journal(first.journal, *j).ok());
+  const auto later =
+      fs::path(first.journal.string().substr(0, first.journal.string().size() - 5) + "-1.json");
+  j->state = JournalState::applied;
+  ASSERT_TRUE(write_journal(later, *j).ok());
+  EXPECT_EQ(latest_journal(journal_dir()), later);
+  const auto all = journals(journal_dir());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all.front(), first.journal);
+  auto r = apply(tree(), three(), options());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().path, first.journal.string());
+  EXPECT_NE(r.error().message.find("did not finish"), std::string::npos) << r.error().message;
+}
+
 TEST_F(ApplyTest, FullDiskUnderTheJournalChangesNothing) {
   ASSERT_TRUE(prepare_journal_dir(journal_dir()).ok());
   const auto before = contents();
