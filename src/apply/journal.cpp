@@ -304,8 +304,9 @@ core::Result<Journal> parse_journal(std::string_view text, const std::string& lo
   Json doc;
   try {
     doc = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    // nlohmann's message carries the byte offset: a truncated journal says where it stops.
+  } catch (const Json::exception& e) {
+    // parse_error, or out_of_range for a number too large for any type. nlohmann's message
+    // carries the byte offset: a truncated journal says where it stops.
     return core::make_error(ErrorKind::parse_error, logical,
                             "damaged or truncated journal: " + esc(e.what()));
   }

@@ -593,6 +593,31 @@ TEST(Journal, RoundTripsAnyBytes) {
   EXPECT_EQ(to_json(*back), text);
 }
 
+// Found by the fuzzer: a number too large for any type is a damaged journal, not an exception.
+TEST(Journal, HugeNumberIsADamagedJournal) {
+  for (const char* text : {"77777777777777777777777777777777777777777777777000051E3042166817815664",
+                           "{\"version\": 1e999999}", "[18446744073709551616]"}) {
+    auto r = parse_journal(text, "j.json");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().path, "j.json");
+  }
+}
+
+// Inputs the apply_files fuzzer found (tests/data/fuzz-regressions/apply-*), replayed as it
+// feeds them: the first byte picks the parser (odd: journal), the rest is the file.
+TEST(Journal, FuzzRegressionsFailCleanly) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(test::test_data() / "fuzz-regressions")) {
+    if (e.path().filename().string().rfind("apply-", 0) != 0) continue;
+    const auto bytes = test::slurp(e.path());
+    ASSERT_FALSE(bytes.empty());
+    ++n;
+    ASSERT_EQ(bytes[0] % 2, 1) << "a journal input";
+    EXPECT_FALSE(parse_journal(bytes.substr(1), "j.json").ok()) << e.path();
+  }
+  EXPECT_GE(n, 1u);
+}
+
 // A journal is read by root's rollback: it may only name the files apply writes. Anything else
 // (a magic link through /proc/1/root, sysrq-trigger, power/state, /etc/shadow, a setuid mode)
 // is refused, naming the field.
