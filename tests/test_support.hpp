@@ -79,6 +79,28 @@ inline CommandResult run_command(const std::string& cmd, const std::string& stde
   return r;
 }
 
+/// `s` in single quotes for /bin/sh.
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+struct CliResult {
+  int code = -1;  ///< exit status, or -1 when killed by a signal
+  std::string out, err;
+};
+
+/// Runs `vmtune ARGS` (ARGS already quoted for the shell), its stdout and stderr kept in files
+/// in `dir` (so a test failure can show both).
+inline CliResult run_vmtune(const std::string& args, const std::filesystem::path& dir) {
+  const auto out = dir / "stdout", err = dir / "stderr";
+  const std::string cmd = shell_quote(vmtune_binary().string()) + " " + args + " >" +
+                          shell_quote(out.string()) + " 2>" + shell_quote(err.string());
+  const int st = std::system(cmd.c_str());
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
+}
+
 }  // namespace vmtune::test
 
 /// Skips the test when ../shared/fixtures is absent (one-line reason).

@@ -4,7 +4,10 @@
 // PostgreSQL settings and boot parameters are printed, never applied.
 // Exit codes: apply 0 every value taken, 1 some value granted only in part (vm.nr_hugepages),
 // 3 usage, 4 unreadable input / rules / journal, 5 a write failed (everything restored) or the
-// journal could not be written (nothing changed), 130 interrupted before anything was written.
+// journal could not be written (nothing changed), 7 --verify rolled the change back, 130
+// interrupted (before anything was written, or during --verify: then rolled back).
+
+#include <unistd.h>
 
 #include <iostream>
 #include <memory>
@@ -13,6 +16,7 @@
 #include "app/commands.hpp"
 #include "app/evaluate.hpp"
 #include "app/exit_codes.hpp"
+#include "app/verify_report.hpp"
 #include "apply/apply.hpp"
 #include "apply/plan_file.hpp"
 #include "collect/collector.hpp"
@@ -20,6 +24,7 @@
 #include "core/escape.hpp"
 #include "plan/plan.hpp"
 #include "ui/sysctl/snippet.hpp"
+#include "verify/verify.hpp"
 
 namespace vmtune::app {
 namespace {
@@ -41,6 +46,7 @@ struct ApplyArgs {
   bool persist = false;
   std::string plan;  ///< --plan FILE: apply this plan instead of evaluating
   std::string journal_dir = apply::kDefaultJournalDir.string();
+  double verify = 0;  ///< --verify SECONDS: measure before and after, roll back if worse
 };
 
 struct RollbackArgs {
@@ -164,6 +170,89 @@ std::optional<plan::Plan> plan_to_apply(Context& ctx, const ApplyArgs& args,
   return plan::make_plan(done->evaluation, done->snapshot);
 }
 
+/// What a rollback did, one line per key and file, then its notes.
+void print_restored(const apply::Outcome& out) {
+  for (const auto& k : out.keys) {
+    const bool same = shown(k.before) == shown(k.requested);
+    std::cout << "  " << escape_text(k.key) << ": " << shown(k.before) << " -> "
+              << shown(k.requested)
+              << (!k.restored ? " (unchanged)"
+                  : same      ? " (already so)"
+                              : " (put back)")
+              << "\n";
+  }
+  for (const auto& f : out.files) {
+    std::cout << "  " << escape_text(f.path.string()) << ": " << f.action << "\n";
+  }
+  for (const auto& m : out.messages) std::cout << "  " << m << "\n";
+}
+
+/// Puts back what `journal` holds after --verify decided against it; prints each key.
+int roll_back_verified(const std::filesystem::path& journal, const char* why, int rc) {
+  auto back = apply::rollback(core::RootFs(), journal, false);
+  if (!back) {
+    std::cerr << "vmtune apply: " << why
+              << ", but the rollback failed: " << escape_text(back.error().to_string())
+              << "; run vmtune rollback " << escape_text(journal.string()) << "\n";
+    return kExitRuntime;
+  }
+  std::cout << "verify: " << why << "; rolled back:\n";
+  print_restored(*back);
+  if (back->failure) {
+    std::cerr << "vmtune apply: rollback: " << escape_text(back->failure->to_string()) << "\n";
+    return kExitRuntime;
+  }
+  return rc;
+}
+
+/// The baseline of --verify, measured before anything is written.
+struct Baseline {
+  std::unique_ptr<verify::Meter> meter;
+  verify::Phase phase;
+};
+
+std::optional<Baseline> measure_baseline(Context& ctx, const ApplyArgs& args,
+                                         const std::vector<apply::Write>& writes, int& rc) {
+  const auto engine = load_engine(core::RootFs(), args.evaluate, "apply");
+  if (!engine) {
+    rc = kExitInput;
+    return std::nullopt;
+  }
+  Baseline b;
+  b.meter = verify::Meter::start(core::RootFs(), symptoms_of(*engine, writes), ::geteuid() == 0);
+  print_measures(std::cout, *b.meter, args.verify);
+  std::cout.flush();
+  b.phase =
+      b.meter->measure("baseline", args.verify, 1.0, progress_line("apply --verify"), &ctx.stop);
+  clear_progress();
+  if (b.phase.interrupted) {
+    std::cerr << "vmtune apply: interrupted while measuring the baseline; nothing was written\n";
+    rc = kExitInterrupted;
+    return std::nullopt;
+  }
+  return b;
+}
+
+/// The second half of --verify: measure as long again, compare, keep or roll back.
+int verify_applied(Context& ctx, const ApplyArgs& args, Baseline& b,
+                   const std::filesystem::path& journal, int rc) {
+  std::cout.flush();
+  const auto after =
+      b.meter->measure("after", args.verify, 1.0, progress_line("apply --verify"), &ctx.stop);
+  clear_progress();
+  if (after.interrupted) {
+    return roll_back_verified(journal, "interrupted before the verdict", kExitInterrupted);
+  }
+  const auto verdict = verify::compare(b.meter->measures(), b.phase, after);
+  print_verdict(std::cout, verdict, b.phase, after);
+  if (verdict.roll_back) {
+    for (const auto& r : verdict.reasons) std::cout << "  worse: " << escape_text(r) << "\n";
+    return roll_back_verified(journal, "a symptom got worse", kExitRolledBack);
+  }
+  std::cout << "verify: no symptom got worse beyond the noise; the change is kept\n";
+  return rc;
+}
+
 int run_apply(Context& ctx, const ApplyArgs& args) {
   if (!live_only(ctx, "apply")) return kExitUsage;
   int rc = kExitOk;
@@ -175,6 +264,11 @@ int run_apply(Context& ctx, const ApplyArgs& args) {
             << (writes.size() == 1 ? " value" : " values") << " to write\n";
   print_not_applied(*plan);
   if (writes.empty()) return kExitOk;
+  std::optional<Baseline> baseline;
+  if (args.verify > 0 && !args.dry_run) {
+    baseline = measure_baseline(ctx, args, writes, rc);
+    if (!baseline) return rc;
+  }
   apply::ApplyOptions opt;
   opt.journal_dir = args.journal_dir;
   opt.dry_run = args.dry_run;
@@ -202,7 +296,8 @@ int run_apply(Context& ctx, const ApplyArgs& args) {
   print_nr_hugepages_shortfall(*out);
   std::cout << "journal: " << escape_text(out->journal.string()) << "\nundo with: vmtune rollback "
             << escape_text(out->journal.string()) << "\n";
-  return all ? kExitOk : kExitWarning;
+  rc = all ? kExitOk : kExitWarning;
+  return baseline ? verify_applied(ctx, args, *baseline, out->journal, rc) : rc;
 }
 
 int run_rollback(Context& ctx, const RollbackArgs& args) {
@@ -223,14 +318,7 @@ int run_rollback(Context& ctx, const RollbackArgs& args) {
     return out.error().kind == core::ErrorKind::io_error ? kExitRuntime : kExitInput;
   }
   std::cout << "vmtune rollback: " << escape_text(journal.string()) << "\n";
-  for (const auto& k : out->keys) {
-    std::cout << "  " << escape_text(k.key) << ": " << shown(k.before) << " -> "
-              << shown(k.requested) << (k.restored ? " (put back)" : " (unchanged)") << "\n";
-  }
-  for (const auto& f : out->files) {
-    std::cout << "  " << escape_text(f.path.string()) << ": " << f.action << "\n";
-  }
-  for (const auto& m : out->messages) std::cout << "  " << m << "\n";
+  print_restored(*out);
   if (out->failure) {
     std::cerr << "vmtune rollback: " << escape_text(out->failure->to_string()) << "\n";
     return kExitRuntime;
@@ -243,7 +331,14 @@ constexpr const char* kApplyHelp =
     R"(Write what the audit proposes to the running kernel: every /proc/sys and /sys value is
 journaled first (under /var/lib/vmtune/journal), written, read back and reported; a failed
 write puts back everything written before it. PostgreSQL settings and boot parameters are
-printed, never applied. Undo with vmtune rollback.)";
+printed, never applied. Undo with vmtune rollback.
+
+With --verify SECONDS, the symptoms the applied rules fired on (PSI memory, time in direct
+reclaim and compaction, dirty-page throttling, refaults, swap, OOM kills) are measured once a
+second for SECONDS before writing and for as long after; if one got worse beyond the noise
+the baseline showed, everything is rolled back on its own (exit 7). Both phases are printed
+side by side. Ctrl-C during the baseline writes nothing; during the second phase it rolls
+back.)";
 
 /// `vmtune rollback --help`.
 constexpr const char* kRollbackHelp =
@@ -268,6 +363,12 @@ void add_apply_commands(CLI::App& app, CommandTable& table) {
         ->type_name("FILE");
     sub->add_option("--journal-dir", args->journal_dir, "Where journals are kept")
         ->type_name("DIR");
+    sub->add_option("--verify", args->verify,
+                    "Measure the applied rules' symptoms for SECONDS before and after applying; "
+                    "roll back on its own if one got worse beyond the noise (exit 7)")
+        ->type_name("SECONDS")
+        ->check(finite_range(3, 86400));
+    sub->get_option("--verify")->excludes(sub->get_option("--dry-run"));
   }
   auto [sub, args] = add_command(app, table, "rollback", kRollbackHelp, run_rollback);
   sub->add_option("journal", args->journal, "Journal to roll back (default: the latest)")

@@ -33,24 +33,6 @@ void report_error(const std::string& command, const std::string& what, const cor
             << "\n";
 }
 
-/// The catalogue, then --rules DIRs, then the live machine's /etc/vmtune/rules.d (optional;
-/// a captured tree's rules.d is not ours to run).
-std::optional<rules::Engine> load_engine(const core::RootFs& fs, const EvaluateArgs& args,
-                                         const std::string& command) {
-  std::vector<rules::RuleDir> dirs;
-  dirs.push_back(rules::RuleDir{catalogue_dir(), false});
-  for (const auto& d : args.rule_dirs) dirs.push_back(rules::RuleDir{d, false});
-  if (fs.is_live(core::Tree::etc)) {
-    dirs.push_back(rules::RuleDir{fs.real(core::Tree::etc, "vmtune/rules.d"), true});
-  }
-  auto engine = rules::Engine::load(dirs);
-  if (!engine) {
-    report_error(command, "cannot load rules", engine.error());
-    return std::nullopt;
-  }
-  return std::move(*engine);
-}
-
 /// --config FILE, else the input's /etc/vmtune/vmtune.toml when present (read through RootFs:
 /// in a captured tree nothing resolves outside it), else the defaults.
 std::optional<rules::Config> load_config(const core::RootFs& fs, const EvaluateArgs& args,
@@ -71,6 +53,22 @@ std::optional<rules::Config> load_config(const core::RootFs& fs, const EvaluateA
 }
 
 }  // namespace
+
+std::optional<rules::Engine> load_engine(const core::RootFs& fs, const EvaluateArgs& args,
+                                         const std::string& command) {
+  std::vector<rules::RuleDir> dirs;
+  dirs.push_back(rules::RuleDir{catalogue_dir(), false});
+  for (const auto& d : args.rule_dirs) dirs.push_back(rules::RuleDir{d, false});
+  if (fs.is_live(core::Tree::etc)) {
+    dirs.push_back(rules::RuleDir{fs.real(core::Tree::etc, "vmtune/rules.d"), true});
+  }
+  auto engine = rules::Engine::load(dirs);
+  if (!engine) {
+    report_error(command, "cannot load rules", engine.error());
+    return std::nullopt;
+  }
+  return std::move(*engine);
+}
 
 void add_evaluate_options(CLI::App* sub, EvaluateArgs& args) {
   sub->add_option("-w,--window", args.window,

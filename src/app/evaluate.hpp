@@ -12,6 +12,7 @@
 
 #include "app/commands.hpp"
 #include "model/derive.hpp"
+#include "rules/engine.hpp"
 #include "rules/finding.hpp"
 
 namespace vmtune::app {
@@ -36,6 +37,11 @@ struct Evaluated {
   bool live = false;
   std::string input;  ///< "live", the --root given, or "tree given by --proc/--sys/--etc"
 };
+
+/// The catalogue, then --rules DIRs, then the live machine's /etc/vmtune/rules.d (optional;
+/// a captured tree's rules.d is not ours to run). Prints why on failure.
+std::optional<rules::Engine> load_engine(const core::RootFs& fs, const EvaluateArgs& args,
+                                         const std::string& command);
 
 /// Samples and evaluates; on failure prints why and sets `exit_code` (4 input, 130 interrupted).
 std::optional<Evaluated> evaluate(Context& ctx, const EvaluateArgs& args,

@@ -11,6 +11,7 @@ inline constexpr int kExitUsage = 3;        ///< bad command line
 inline constexpr int kExitInput = 4;        ///< unreadable --root/snapshot, bad rule or config file
 inline constexpr int kExitRuntime = 5;      ///< could not write output, or another runtime failure
 inline constexpr int kExitUnavailable = 6;  ///< trace: no requested probe could be attached
+inline constexpr int kExitRolledBack = 7;   ///< apply --verify: a symptom got worse; rolled back
 inline constexpr int kExitInterrupted = 130;  ///< stopped by SIGINT before finishing
 
 }  // namespace vmtune::app

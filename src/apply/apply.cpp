@@ -376,6 +376,9 @@ KeyOutcome restore_entry(Run& run, JournalEntry& e) {
   k.logical = e.logical;
   if (auto now = run.fs.read_text(e.tree, e.rel, kMaxValueBytes)) k.before = std::move(*now);
   if (restored_by_partner(run, e)) {
+    // Writing the partner zeroed this one: show the value it had, and the 0 it has again.
+    if (e.after) k.before = *e.after;
+    k.requested = e.restore;
     e.state = EntryState::restored;
     k.took = k.restored = true;
     return k;

@@ -224,11 +224,11 @@ class Loader {
   }
 
   core::Result<Rule> rule(const toml::table& t) {
-    if (auto st = check_keys(
-            t,
-            {"id", "title", "severity", "severity_if", "profiles", "requires", "constants", "let",
-             "when", "evidence", "recommend", "rationale", "references", "always_report"},
-            "[[rule]]");
+    if (auto st = check_keys(t,
+                             {"id", "title", "severity", "severity_if", "profiles", "requires",
+                              "constants", "let", "when", "evidence", "recommend", "rationale",
+                              "references", "always_report", "symptoms"},
+                             "[[rule]]");
         !st) {
       return std::move(st).error();
     }
@@ -283,7 +283,24 @@ class Loader {
     auto profiles = profile_list(t);
     if (!profiles) return std::move(profiles).error();
     r.profiles = *profiles;
+    auto symptoms = symptom_list(t);
+    if (!symptoms) return std::move(symptoms).error();
+    r.symptoms = symptoms->empty() ? std::vector<std::string>{"memory_pressure"} : *symptoms;
     return core::ok_status();
+  }
+
+  core::Result<std::vector<std::string>> symptom_list(const toml::table& t) const {
+    auto names = string_list(t.get("symptoms"), "symptoms");
+    if (!names) return names;
+    for (std::size_t i = 0; i < names->size(); ++i) {
+      if (std::find(kSymptoms.begin(), kSymptoms.end(), (*names)[i]) == kSymptoms.end()) {
+        std::string list;
+        for (const auto s : kSymptoms) list += (list.empty() ? "" : ", ") + std::string(s);
+        return err((*t.get("symptoms")->as_array())[i].source().begin, "symptoms",
+                   "unknown symptom '" + (*names)[i] + "': expected one of " + list);
+      }
+    }
+    return names;
   }
 
   /// The required "severity" field of table `t`.

@@ -3,9 +3,11 @@
 // A rule as loaded and validated from a rules/*.toml file (format: man 5 vmtune-rules). Every
 // expression is already parsed and type-checked; evaluating a rule cannot fail on syntax.
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rules/expr.hpp"
@@ -13,6 +15,18 @@
 #include "rules/value.hpp"
 
 namespace vmtune::rules {
+
+/// What a rule's `symptoms` may name: the measurable harm its change is meant to relieve, which
+/// `vmtune apply --verify` measures before and after applying it (src/verify).
+///   memory_pressure  PSI memory (some, full)
+///   direct_reclaim   time in direct and memcg reclaim (eBPF), allocstall, direct scans
+///   compaction       time in direct compaction (eBPF), compact_stall
+///   writeback        balance_dirty_pages pauses (eBPF), PSI io
+///   refaults         workingset refaults
+///   swap             pages swapped in and out
+///   oom              OOM kills
+inline constexpr std::array<std::string_view, 7> kSymptoms = {
+    "memory_pressure", "direct_reclaim", "compaction", "writeback", "refaults", "swap", "oom"};
 
 /// [[rule.evidence]]: a named value shown with the finding.
 struct EvidenceSpec {
@@ -40,7 +54,7 @@ struct SeverityStep {
 };
 
 struct Rule {
-  std::string id;     ///< "R-SWAP-1"
+  std::string id;  ///< "R-SWAP-1"
   std::string title;
   Severity severity = Severity::warning;
   std::vector<SeverityStep> severity_if;
@@ -56,6 +70,8 @@ struct Rule {
   std::string rationale;
   std::vector<std::string> references;
   std::vector<std::string> profiles;  ///< empty: every profile
+  /// Names from kSymptoms; empty in the file means {"memory_pressure"}.
+  std::vector<std::string> symptoms;
   std::string file;  ///< path the rule was loaded from
   int line = 0;      ///< line of its id
   int column = 0;    ///< column of its id's value

@@ -33,8 +33,8 @@ std::string join(const std::vector<std::string>& v) {
 }  // namespace
 
 const std::vector<std::string>& all_probe_names() {
-  static const std::vector<std::string> k = {"reclaim", "compaction", "thp",
-                                             "writeback", "oom", "faults"};
+  static const std::vector<std::string> k = {"reclaim",   "compaction", "thp",
+                                             "writeback", "oom",        "faults"};
   return k;
 }
 
@@ -49,7 +49,8 @@ core::Result<std::vector<std::string>> parse_probe_list(std::string_view text) {
   std::size_t pos = 0;
   while (pos <= text.size()) {
     const auto comma = text.find(',', pos);
-    const auto token = core::trim(text.substr(pos, comma == std::string_view::npos ? text.npos : comma - pos));
+    const auto token =
+        core::trim(text.substr(pos, comma == std::string_view::npos ? text.npos : comma - pos));
     pos = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
     if (token.empty()) continue;
     any = true;
@@ -66,8 +67,8 @@ core::Result<std::vector<std::string>> parse_probe_list(std::string_view text) {
     const auto it = std::find(all_probe_names().begin(), all_probe_names().end(), token);
     if (it == all_probe_names().end()) {
       return core::make_error(core::ErrorKind::invalid_argument, "--probes",
-                              "unknown probe \"" + std::string(token) + "\"; known: " +
-                                  join(all_probe_names()) + ", default, all");
+                              "unknown probe \"" + std::string(token) +
+                                  "\"; known: " + join(all_probe_names()) + ", default, all");
     }
     want[static_cast<std::size_t>(it - all_probe_names().begin())] = true;
   }
@@ -127,9 +128,9 @@ std::unique_ptr<TraceSession> TraceSession::start(const core::RootFs& fs,
     if (libbpf_get_error(s.vmlinux) != 0) s.vmlinux = nullptr;
   }
   const long ps = ::sysconf(_SC_PAGESIZE);
-  s.ctx = std::make_unique<GroupContext>(GroupContext{s.fs, s.support, s.options, s.vmlinux,
-                                                      s.tracefs, s.cgroups,
-                                                      ps > 0 ? static_cast<std::uint64_t>(ps) : 4096});
+  s.ctx = std::make_unique<GroupContext>(
+      GroupContext{s.fs, s.support, s.options, s.vmlinux, s.tracefs, s.cgroups,
+                   ps > 0 ? static_cast<std::uint64_t>(ps) : 4096});
   for (const auto& name : options.probes) {
     auto group = make_group(name);
     if (!group) {
@@ -172,18 +173,14 @@ void TraceSession::poll(int timeout_ms) {
   }
 }
 
-model::BpfStats TraceSession::finish(double duration_s) {
+model::BpfStats TraceSession::read(double elapsed_s) {
   auto& s = *impl_;
   model::BpfStats out;
-  out.duration_s = duration_s;
+  out.duration_s = elapsed_s;
   out.slow_threshold_us = s.options.slow_event_us;
   if (!s.finished) {
     if (s.rb != nullptr) ring_buffer__consume(s.rb);
     for (auto& g : s.groups) g->collect(out, *s.ctx);
-    if (s.rb != nullptr) ring_buffer__free(s.rb);
-    s.rb = nullptr;
-    for (auto& g : s.groups) g->stop();
-    s.finished = true;
   }
   std::stable_sort(out.slow_events.begin(), out.slow_events.end(),
                    [](const auto& a, const auto& b) { return a.time_unix_ms < b.time_unix_ms; });
@@ -191,11 +188,22 @@ model::BpfStats TraceSession::finish(double duration_s) {
   return out;
 }
 
-model::BpfStats run_trace(const core::RootFs& fs, const TraceOptions& options, double seconds,
-                          const std::atomic<bool>* stop,
-                          const std::function<void(double, double)>& progress,
-                          const std::function<void(const std::vector<model::ProbeStatus>&)>&
-                              on_attached) {
+model::BpfStats TraceSession::finish(double duration_s) {
+  auto out = read(duration_s);
+  auto& s = *impl_;
+  if (!s.finished) {
+    if (s.rb != nullptr) ring_buffer__free(s.rb);
+    s.rb = nullptr;
+    for (auto& g : s.groups) g->stop();
+    s.finished = true;
+  }
+  return out;
+}
+
+model::BpfStats run_trace(
+    const core::RootFs& fs, const TraceOptions& options, double seconds,
+    const std::atomic<bool>* stop, const std::function<void(double, double)>& progress,
+    const std::function<void(const std::vector<model::ProbeStatus>&)>& on_attached) {
   using clock = std::chrono::steady_clock;
   auto session = TraceSession::start(fs, options);
   if (on_attached) on_attached(session->probes());

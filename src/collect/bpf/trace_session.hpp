@@ -55,6 +55,10 @@ class TraceSession {
   bool any_attached() const noexcept;
   /// Waits up to timeout_ms for ring-buffer records and consumes them.
   void poll(int timeout_ms);
+  /// Reads every map as it stands, leaving the programs attached: histograms and counters are
+  /// totals since attach (ring-buffer records consumed so far are handed over once). Empty
+  /// after finish().
+  model::BpfStats read(double elapsed_s);
   /// Reads every map, detaches everything and returns the result. `duration_s` is the
   /// measured window.
   model::BpfStats finish(double duration_s);
@@ -67,10 +71,9 @@ class TraceSession {
 
 /// Starts a session, traces for `seconds` (or until *stop), and returns what it saw.
 /// `progress(elapsed, total)` is called about every 100 ms; `on_attached` once after attach.
-model::BpfStats run_trace(const core::RootFs& fs, const TraceOptions& options, double seconds,
-                          const std::atomic<bool>* stop,
-                          const std::function<void(double, double)>& progress = {},
-                          const std::function<void(const std::vector<model::ProbeStatus>&)>&
-                              on_attached = {});
+model::BpfStats run_trace(
+    const core::RootFs& fs, const TraceOptions& options, double seconds,
+    const std::atomic<bool>* stop, const std::function<void(double, double)>& progress = {},
+    const std::function<void(const std::vector<model::ProbeStatus>&)>& on_attached = {});
 
 }  // namespace vmtune::collect::bpf

@@ -21,12 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string read(const std::filesystem::path& path) { return test::read_raw(path).value_or(""); }
 
 Json change(const std::string& kind, const std::string& key, const std::string& value) {
@@ -58,25 +52,15 @@ class ApplyCli : public ::testing::Test {
   }
   fs::path dir() const { return tmp_->path(); }
   fs::path journals() const { return dir() / "journal"; }
-  struct Result {
-    int code = -1;
-    std::string out;
-    std::string err;
-  };
-  Result vmtune(const std::string& args) const {
-    const auto out = dir() / "stdout";
-    const auto err = dir() / "stderr";
-    const std::string cmd = quote(test::vmtune_binary().string()) + " " + args + " >" +
-                            quote(out.string()) + " 2>" + quote(err.string());
-    const int st = std::system(cmd.c_str());
-    return Result{WIFEXITED(st) ? WEXITSTATUS(st) : -1, test::slurp(out), test::slurp(err)};
-  }
+  test::CliResult vmtune(const std::string& args) const { return test::run_vmtune(args, dir()); }
   fs::path plan_file(const Json& changes) const {
     const auto p = dir() / "plan.json";
     std::ofstream(p) << Json{{"steps", {{{"title", "test"}, {"changes", changes}}}}}.dump();
     return p;
   }
-  std::string journal_arg() const { return " --journal-dir " + quote(journals().string()); }
+  std::string journal_arg() const {
+    return " --journal-dir " + test::shell_quote(journals().string());
+  }
 
   static constexpr const char* kThpDefrag = "/sys/kernel/mm/transparent_hugepage/defrag";
   static constexpr const char* kPersisted = "/etc/sysctl.d/90-vmtune.conf";
@@ -95,7 +79,8 @@ TEST_F(ApplyCli, KernelTakesThePlanAndRollbackPutsEveryByteBack) {
   const auto plan = plan_file(
       {change("sysctl", "vm.swappiness", "7"), change("sysctl", "vm.dirty_background_ratio", "4"),
        change("sysctl", "vm.vfs_cache_pressure", "150"), change("thp", "defrag", "never")});
-  auto r = vmtune("apply --plan " + quote(plan.string()) + " --persist" + journal_arg());
+  auto r =
+      vmtune("apply --plan " + test::shell_quote(plan.string()) + " --persist" + journal_arg());
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_EQ(read(files[0]), "7\n");
   EXPECT_EQ(read(files[1]), "4\n");
@@ -127,7 +112,7 @@ TEST_F(ApplyCli, AFailureHalfwayPutsBackTheFirstHalf) {
   const auto plan = plan_file({change("sysctl", "vm.swappiness", "9"),
                                change("thp", "enabled", "sometimes"),  // EINVAL
                                change("sysctl", "vm.vfs_cache_pressure", "150")});
-  const auto r = vmtune("apply --plan " + quote(plan.string()) + journal_arg());
+  const auto r = vmtune("apply --plan " + test::shell_quote(plan.string()) + journal_arg());
   EXPECT_EQ(r.code, 5) << r.out << r.err;
   EXPECT_NE(r.err.find("enabled"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Invalid argument"), std::string::npos) << r.err;
@@ -140,12 +125,14 @@ TEST_F(ApplyCli, OnlyAndDryRunWriteWhatTheySay) {
   const auto vfs = read("/proc/sys/vm/vfs_cache_pressure");
   const auto plan = plan_file(
       {change("sysctl", "vm.swappiness", "11"), change("sysctl", "vm.vfs_cache_pressure", "150")});
-  auto r = vmtune("apply --plan " + quote(plan.string()) + " --dry-run" + journal_arg());
+  auto r =
+      vmtune("apply --plan " + test::shell_quote(plan.string()) + " --dry-run" + journal_arg());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("-> 11 (dry run: not written)"), std::string::npos) << r.out;
   EXPECT_EQ(read("/proc/sys/vm/swappiness"), swappiness);
   EXPECT_FALSE(fs::exists(journals())) << "a dry run writes no journal";
-  r = vmtune("apply --plan " + quote(plan.string()) + " --only vm.swappiness" + journal_arg());
+  r = vmtune("apply --plan " + test::shell_quote(plan.string()) + " --only vm.swappiness" +
+             journal_arg());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(read("/proc/sys/vm/swappiness"), "11\n");
   EXPECT_EQ(read("/proc/sys/vm/vfs_cache_pressure"), vfs);
@@ -178,7 +165,8 @@ TEST_F(ApplyCli, AHostilePlanIsRefusedBeforeAnythingIsWritten) {
                           {"proposed", "1"},
                           {"evidence", ""},
                           {"note", ""}}})}) {
-    const auto r = vmtune("apply --plan " + quote(plan_file(bad).string()) + journal_arg());
+    const auto r =
+        vmtune("apply --plan " + test::shell_quote(plan_file(bad).string()) + journal_arg());
     EXPECT_EQ(r.code, 4) << bad.dump() << "\n" << r.out << r.err;
     EXPECT_NE(r.err.find("steps[0].changes["), std::string::npos) << r.err;
     EXPECT_EQ(read("/proc/sys/vm/swappiness"), before);
@@ -188,8 +176,9 @@ TEST_F(ApplyCli, AHostilePlanIsRefusedBeforeAnythingIsWritten) {
 
 // The closed loop needs a live machine that shows a symptom; on this one apply finds nothing.
 TEST_F(ApplyCli, ReadOnlyInputsAreRefused) {
-  const auto r = vmtune("--root " + quote((test::test_data() / "live-debian12").string()) +
-                        " apply" + journal_arg());
+  const auto r =
+      vmtune("--root " + test::shell_quote((test::test_data() / "live-debian12").string()) +
+             " apply" + journal_arg());
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("writes the running kernel"), std::string::npos) << r.err;
 }

@@ -3,6 +3,7 @@
 // on this machine's live state without a crash.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "collect/collector.hpp"
@@ -31,6 +32,33 @@ TEST(Catalogue, LoadsWithAtLeast25WellFormedRules) {
     EXPECT_FALSE(r.references.empty()) << r.id << " cites nothing";
     for (const auto& ref : r.references) EXPECT_EQ(ref.rfind("http", 0), 0u) << r.id << ": " << ref;
     EXPECT_TRUE(r.when.type() == Type::boolean || r.when.type() == Type::any) << r.id;
+  }
+}
+
+// apply --verify measures what each rule names; a rule that changes a value names the harm it
+// is meant to relieve explicitly (the loader's default is only for third-party rules).
+TEST(Catalogue, EveryRuleNamesTheSymptomsVerifyMeasures) {
+  for (const auto& r : catalogue()) {
+    EXPECT_FALSE(r.symptoms.empty()) << r.id;
+    for (const auto& s : r.symptoms) {
+      EXPECT_NE(std::find(kSymptoms.begin(), kSymptoms.end(), s), kSymptoms.end()) << r.id;
+    }
+    const auto id = [&](const char* prefix) { return r.id.rfind(prefix, 0) == 0; };
+    const auto has = [&](const char* s) {
+      return std::find(r.symptoms.begin(), r.symptoms.end(), s) != r.symptoms.end();
+    };
+    if (id("R-DIRTY-")) {
+      EXPECT_TRUE(has("writeback")) << r.id;
+    }
+    if (id("R-SWAP-")) {
+      EXPECT_TRUE(has("swap")) << r.id;
+    }
+    if (id("R-OOM-")) {
+      EXPECT_TRUE(has("oom")) << r.id;
+    }
+    if (id("R-THP-")) {
+      EXPECT_TRUE(has("compaction")) << r.id;
+    }
   }
 }
 

@@ -76,6 +76,7 @@ TEST(Loader, ParsesEveryField) {
   EXPECT_EQ(rule.severity, Severity::warning);
   EXPECT_EQ(rule.rationale, "Because.");
   EXPECT_EQ(rule.profiles, std::vector<std::string>{"database"});
+  EXPECT_EQ(rule.symptoms, std::vector<std::string>{"memory_pressure"}) << "the default";
   EXPECT_EQ(std::get<double>(rule.constants.at("big")), 64.0 * 1024 * 1024);
   EXPECT_EQ(std::get<double>(rule.constants.at("twice")), 128.0 * 1024 * 1024);
   EXPECT_EQ(rule.lets.count("used"), 1u);
@@ -89,6 +90,14 @@ TEST(Loader, ParsesEveryField) {
   EXPECT_EQ(rule.recommend[1].kind, RecommendationKind::cgroup);
   EXPECT_TRUE(rule.recommend[1].only_if.has_value());
   EXPECT_TRUE(rule.recommend[1].target.has_value());
+}
+
+TEST(Loader, SymptomsAreKeptInFileOrder) {
+  auto r = parse_rule_file(
+      with("profiles = [\"database\"]", "symptoms = [\"writeback\", \"direct_reclaim\"]"),
+      "rules/t.toml");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->front().symptoms, (std::vector<std::string>{"writeback", "direct_reclaim"}));
 }
 
 TEST(Loader, TomlSyntaxErrorHasLineAndColumn) {
@@ -133,6 +142,12 @@ TEST(Loader, UnknownFieldsAndBadValuesAreRejectedWithPosition) {
   EXPECT_EQ(fail(with("profiles = [\"database\"]", "profiles = [\"oltp\"]")),
             "rules/t.toml:6:13: field \"profiles\": unknown profile 'oltp': expected database, "
             "general or latency");
+  EXPECT_EQ(fail(with("profiles = [\"database\"]",
+                      "profiles = [\"database\"]\nsymptoms = [\"swap\", \"latency\"]")),
+            "rules/t.toml:7:21: field \"symptoms\": unknown symptom 'latency': expected one of "
+            "memory_pressure, direct_reclaim, compaction, writeback, refaults, swap, oom");
+  EXPECT_EQ(fail(with("profiles = [\"database\"]", "profiles = [\"database\"]\nsymptoms = 3")),
+            "rules/t.toml:7:12: field \"symptoms\": expected an array of strings");
   EXPECT_EQ(
       fail(with("when = \"used > big\"", "when = \"used + big\"")),
       "rules/t.toml:19:9: field \"severity_if.when\": expected a boolean condition, got a number");
