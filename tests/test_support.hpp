@@ -3,6 +3,7 @@
 // Shared test helpers: where fixtures are, reading expected.json, skipping cleanly when the
 // team's ../shared/fixtures is not beside the clone (a user's clone has none).
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace vmtune::test {
 
@@ -99,6 +101,33 @@ inline CliResult run_vmtune(const std::string& args, const std::filesystem::path
                           shell_quote(out.string()) + " 2>" + shell_quote(err.string());
   const int st = std::system(cmd.c_str());
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
+}
+
+/// Starts `vmtune ARGV...` in the background (no shell), stdout and stderr to `dir`/stdout and
+/// `dir`/stderr; returns its pid (reap it with wait_exit).
+inline pid_t spawn_vmtune(const std::vector<std::string>& args, const std::filesystem::path& dir) {
+  const std::string bin = vmtune_binary().string();
+  const std::string out = (dir / "stdout").string(), err = (dir / "stderr").string();
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(bin.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (o < 0 || e < 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) ::_exit(126);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+/// Waits for `pid`: its exit status, or 128 + the signal that killed it.
+inline int wait_exit(pid_t pid) {
+  int st = 0;
+  if (::waitpid(pid, &st, 0) != pid) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
 }
 
 }  // namespace vmtune::test

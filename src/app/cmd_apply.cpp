@@ -9,6 +9,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -218,8 +222,30 @@ std::optional<Baseline> measure_baseline(Context& ctx, const ApplyArgs& args,
     rc = kExitInput;
     return std::nullopt;
   }
+  // Found out now, not after a baseline of SECONDS: a value this process cannot write.
+  for (const auto& w : writes) {
+    if (::access(core::RootFs().real(w.tree, w.rel).c_str(), W_OK) != 0) {
+      std::cerr << "vmtune apply: cannot write " << escape_text(w.logical) << ": "
+                << std::strerror(errno) << "; nothing was changed\n";
+      rc = kExitRuntime;
+      return std::nullopt;
+    }
+  }
   Baseline b;
-  b.meter = verify::Meter::start(core::RootFs(), symptoms_of(*engine, writes), ::geteuid() == 0);
+  const auto symptoms = symptoms_of(*engine, writes);
+  b.meter = verify::Meter::start(core::RootFs(), symptoms, ::geteuid() == 0);
+  const auto& ms = b.meter->measures();
+  if (std::none_of(ms.begin(), ms.end(), [](const verify::Measure& m) { return m.decides; })) {
+    std::string names;
+    for (const auto& s : symptoms) names += (names.empty() ? "" : ", ") + s;
+    std::cerr << "vmtune apply: cannot verify: nothing on this machine measures " << names;
+    for (const auto& n : b.meter->notes()) std::cerr << "; " << escape_text(n);
+    std::cerr << "; nothing was changed\n";
+    rc = kExitUnavailable;
+    return std::nullopt;
+  }
+  // A closed pipe (| head) must not kill the process between applying and the verdict.
+  ::signal(SIGPIPE, SIG_IGN);
   print_measures(std::cout, *b.meter, args.verify);
   std::cout.flush();
   b.phase =
@@ -245,9 +271,11 @@ int verify_applied(Context& ctx, const ApplyArgs& args, Baseline& b,
   }
   const auto verdict = verify::compare(b.meter->measures(), b.phase, after);
   print_verdict(std::cout, verdict, b.phase, after);
-  if (verdict.roll_back) {
-    for (const auto& r : verdict.reasons) std::cout << "  worse: " << escape_text(r) << "\n";
-    return roll_back_verified(journal, "a symptom got worse", kExitRolledBack);
+  if (verdict.roll_back || !verdict.judged) {
+    for (const auto& r : verdict.reasons) std::cout << "  because: " << escape_text(r) << "\n";
+    return roll_back_verified(journal,
+                              verdict.judged ? "a symptom got worse" : "nothing could be judged",
+                              kExitRolledBack);
   }
   std::cout << "verify: no symptom got worse beyond the noise; the change is kept\n";
   return rc;

@@ -30,8 +30,9 @@ void install_signal_handlers() {
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: sleeps and reads wake up
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  // SIGHUP (the ssh session dropped) and SIGQUIT end a command the same way: apply --verify
+  // must roll back rather than die with values changed.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
 }
 
 // The first word that is neither a global option nor its value, when it names no subcommand:

@@ -75,16 +75,20 @@ std::string pad(const std::string& s, std::size_t width) {
 void print_verdict(std::ostream& out, const verify::Verdict& verdict, const verify::Phase& before,
                    const verify::Phase& after) {
   out << "verify: before " << verify::format_value(before.seconds) << " s, after "
-      << verify::format_value(after.seconds) << " s (mean ± sd of 1 s readings)\n";
+      << verify::format_value(after.seconds)
+      << " s (mean ± sd of 1 s readings; OOM kills: the count)\n";
   std::vector<std::vector<std::string>> table = {
       {"symptom", "measure", "unit", "before", "after", "margin", "result"}};
   for (const auto& r : verdict.rows) {
     std::string result = change_word(r.change);
     if (r.measure.decides) result += " (decides)";
-    table.push_back(
-        {r.measure.symptom, r.measure.label, r.measure.unit,
-         cell(r.before_mean, r.before_sd, r.before_n), cell(r.after_mean, r.after_sd, r.after_n),
-         r.change == verify::Change::unmeasured ? "-" : verify::format_value(r.margin), result});
+    table.push_back({r.measure.symptom, r.measure.label, r.measure.unit,
+                     r.measure.rare ? verify::format_value(verify::shown_before(r))
+                                    : cell(r.before_mean, r.before_sd, r.before_n),
+                     r.measure.rare ? verify::format_value(verify::shown_after(r))
+                                    : cell(r.after_mean, r.after_sd, r.after_n),
+                     r.change == verify::Change::unmeasured ? "-" : verify::format_value(r.margin),
+                     result});
   }
   std::vector<std::size_t> width(table.front().size(), 0);
   for (const auto& row : table) {

@@ -156,8 +156,7 @@ std::optional<core::Error> write_value(const core::RootFs& fs, const JournalEntr
   sigset_t block;
   sigset_t old;
   sigemptyset(&block);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGTERM);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&block, sig);
   ::pthread_sigmask(SIG_BLOCK, &block, &old);
   ssize_t n = -1;
   do {

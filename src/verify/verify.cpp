@@ -220,6 +220,20 @@ std::vector<std::string> probes_needed(const std::vector<Def>& defs) {
   return out;
 }
 
+/// One interval's value of each measure: a rate (`scale` per second) or, for rare events, the
+/// count; nothing for a counter missing from either reading or gone backwards.
+void add_interval(const std::vector<Def>& defs, const Reading& prev, const Reading& cur,
+                  Phase& phase) {
+  const double dt = cur.at("t") - prev.at("t");
+  if (dt <= 0) return;
+  for (const auto& d : defs) {
+    const auto a = prev.find(d.counter), b = cur.find(d.counter);
+    if (a == prev.end() || b == cur.end() || b->second < a->second) continue;
+    const double delta = b->second - a->second;
+    phase.values[d.measure.id].push_back(d.measure.rare ? delta : delta / dt * d.scale);
+  }
+}
+
 }  // namespace
 
 void Meter::Impl::settle(const Reading& first) {
@@ -284,22 +298,19 @@ Phase Meter::measure(std::string_view name, double seconds, double interval_s,
   Reading prev = m.read();
   double next = start + interval_s;
   for (;;) {
-    const double t = m.now();
     if (stop != nullptr && stop->load()) {
       phase.interrupted = true;
       break;
     }
+    const double t = m.now();
     if (t >= next) {
       Reading cur = m.read();
-      const double dt = cur["t"] - prev["t"];
-      for (const auto& d : m.defs) {
-        const auto a = prev.find(d.counter), b = cur.find(d.counter);
-        if (a == prev.end() || b == cur.end() || b->second < a->second || dt <= 0) continue;
-        phase.values[d.measure.id].push_back((b->second - a->second) / dt * d.scale);
-      }
+      add_interval(m.defs, prev, cur, phase);
       prev = std::move(cur);
-      if (next >= start + seconds - 1e-9) break;
-      next += interval_s;
+      // A late reading (vmtune itself stalled) is not followed by catch-up readings a few
+      // milliseconds apart: the next one is a whole interval later.
+      next = std::max(next + interval_s, t + interval_s);
+      if (t - start >= seconds - 1e-3) break;
     }
     if (progress) progress(name, std::min(m.now() - start, seconds), seconds);
     const double wait = std::clamp(next - m.now(), 0.0, 0.1);
@@ -311,6 +322,13 @@ Phase Meter::measure(std::string_view name, double seconds, double interval_s,
   }
   phase.seconds = m.now() - start;
   return phase;
+}
+
+double shown_before(const Row& r) {
+  return r.measure.rare ? r.before_mean * static_cast<double>(r.before_n) : r.before_mean;
+}
+double shown_after(const Row& r) {
+  return r.measure.rare ? r.after_mean * static_cast<double>(r.after_n) : r.after_mean;
 }
 
 Verdict compare(const std::vector<Measure>& measures, const Phase& before, const Phase& after) {
@@ -330,27 +348,36 @@ Verdict compare(const std::vector<Measure>& measures, const Phase& before, const
     row.after_mean = mean(a);
     row.after_sd = stddev(a, row.after_mean);
     if (b.empty() || a.empty()) {
+      if (ms.decides && !b.empty()) {
+        // Measured before and not after: the change cannot be vouched for.
+        v.roll_back = true;
+        v.reasons.push_back(ms.label + " could not be measured after applying");
+      }
       v.rows.push_back(row);
       continue;
     }
+    v.judged = v.judged || ms.decides;
     const double se = std::sqrt(row.before_sd * row.before_sd / static_cast<double>(b.size()) +
                                 row.after_sd * row.after_sd / static_cast<double>(a.size()));
     const double noise = std::max(row.before_sd, 3 * se);
     row.margin = std::max({noise, ms.floor, kRelativeMargin * row.before_mean});
     double diff = row.after_mean - row.before_mean;
     if (ms.rare) {
-      // Totals, not means against a spread: one OOM kill is one too many.
-      row.margin = ms.floor;
-      diff = row.after_mean * static_cast<double>(a.size()) -
-             row.before_mean * static_cast<double>(b.size());
+      // Counts, not means against a spread: after a quiet baseline one OOM kill is one too
+      // many; after a baseline that had some, more than two Poisson deviations more.
+      const double before_total = row.before_mean * static_cast<double>(b.size());
+      const double after_total = row.after_mean * static_cast<double>(a.size());
+      const double scale = static_cast<double>(b.size()) / static_cast<double>(a.size());
+      row.margin = std::max(ms.floor, 2 * std::sqrt(before_total));
+      diff = after_total * scale - before_total;
     }
     row.change = diff > row.margin    ? Change::worse
                  : -diff > row.margin ? Change::better
                                       : Change::same;
     if (row.change == Change::worse && ms.decides) {
       v.roll_back = true;
-      v.reasons.push_back(ms.label + " rose from " + format_value(row.before_mean) + " to " +
-                          format_value(row.after_mean) + " " + ms.unit + " (more than " +
+      v.reasons.push_back(ms.label + " rose from " + format_value(shown_before(row)) + " to " +
+                          format_value(shown_after(row)) + " " + ms.unit + " (more than " +
                           format_value(row.margin) + " " + ms.unit + " above the baseline)");
     }
     v.rows.push_back(row);

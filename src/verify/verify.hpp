@@ -38,8 +38,8 @@ struct Measure {
   /// direct one available); the others are shown for context.
   bool decides = false;
   double floor = 0;  ///< the smallest rise that counts, in `unit`, however quiet the baseline
-  /// Rare events (OOM kills): no noise to measure; worse when the second phase saw more of
-  /// them than the baseline.
+  /// Rare events (OOM kills), counted per interval rather than rated: worse when the second
+  /// phase saw more than the baseline by over two Poisson deviations (any, after none).
   bool rare = false;
 };
 
@@ -65,7 +65,8 @@ struct Row {
 
 struct Verdict {
   std::vector<Row> rows;   ///< in the order of the meter's measures
-  bool roll_back = false;  ///< a deciding measure got worse
+  bool roll_back = false;  ///< a deciding measure got worse, or was lost after applying
+  bool judged = false;     ///< some deciding measure was measured in both phases
   /// Why, one line per deciding measure that got worse: "balance_dirty_pages pauses rose from
   /// 0.0 to 412.3 ms/s (more than 10.0 ms/s above the baseline)".
   std::vector<std::string> reasons;
@@ -102,6 +103,11 @@ class Meter {
 
 /// Compares the two phases measure by measure (pure).
 Verdict compare(const std::vector<Measure>& measures, const Phase& before, const Phase& after);
+
+/// What a row shows for each phase: the mean per interval, or for a rare measure the count
+/// over the whole phase.
+double shown_before(const Row& r);
+double shown_after(const Row& r);
 
 /// Formats a value of a measure for display: "412.3", "0.00".
 std::string format_value(double v);

@@ -50,8 +50,16 @@ TEST(Catalogue, EveryRuleNamesTheSymptomsVerifyMeasures) {
     if (id("R-DIRTY-")) {
       EXPECT_TRUE(has("writeback")) << r.id;
     }
-    if (id("R-SWAP-")) {
-      EXPECT_TRUE(has("swap")) << r.id;
+    if (id("R-SWAP-1") || id("R-SWAP-3")) {  // less swap, traded for file refaults
+      EXPECT_TRUE(has("swap") && has("refaults")) << r.id;
+    }
+    if (id("R-SWAP-2")) {  // swappiness 0 -> 1: some swapping is the point
+      EXPECT_FALSE(has("swap")) << r.id;
+    }
+    for (const auto& rec : r.recommend) {
+      if (rec.key == "memory.high") {  // throttles and reclaims by design: only OOM kills count
+        EXPECT_EQ(r.symptoms, std::vector<std::string>{"oom"}) << r.id;
+      }
     }
     if (id("R-OOM-")) {
       EXPECT_TRUE(has("oom")) << r.id;

@@ -77,21 +77,54 @@ TEST(Compare, OnlyDecidingMeasuresRollBackAndFallsAreBetter) {
 }
 
 TEST(Compare, AMeasureMissingFromAPhaseIsUnmeasuredNotWorse) {
-  const auto v = compare({measure("m", true, 1)}, phase("m", {1, 2}), Phase{});
+  const auto v = compare({measure("m", false, 1)}, phase("m", {1, 2}), Phase{});
   EXPECT_EQ(v.rows[0].change, Change::unmeasured);
   EXPECT_EQ(v.rows[0].after_n, 0u);
   EXPECT_FALSE(v.roll_back);
 }
 
-TEST(Compare, AnyOomKillAfterAQuietBaselineIsWorse) {
-  Measure oom{"vmstat.oom_kill", "OOM kills", "/min", "oom", true, 0, true};
+TEST(Compare, AnyOomKillAfterAQuietBaselineIsWorseButOneMoreAmongManyIsNot) {
+  Measure oom{"vmstat.oom_kill", "OOM kills", "kills", "oom", true, 0, true};
   const auto v = compare({oom}, phase("vmstat.oom_kill", {0, 0, 0, 0, 0}),
-                         phase("vmstat.oom_kill", {0, 0, 60, 0, 0}));
+                         phase("vmstat.oom_kill", {0, 0, 1, 0, 0}));
   EXPECT_EQ(v.rows[0].change, Change::worse);
   EXPECT_TRUE(v.roll_back);
+  ASSERT_EQ(v.reasons.size(), 1u);
+  EXPECT_NE(v.reasons[0].find("OOM kills rose from 0.00 to 1.00 kills"), std::string::npos)
+      << v.reasons[0];
   const auto quiet =
       compare({oom}, phase("vmstat.oom_kill", {0, 0, 0}), phase("vmstat.oom_kill", {0, 0, 0}));
   EXPECT_EQ(quiet.rows[0].change, Change::same);
+  // Four kills before (2 deviations = 4): five after is chance, nine is not.
+  EXPECT_EQ(
+      compare({oom}, phase("vmstat.oom_kill", {1, 1, 1, 1}), phase("vmstat.oom_kill", {2, 1, 1, 1}))
+          .rows[0]
+          .change,
+      Change::same);
+  EXPECT_EQ(
+      compare({oom}, phase("vmstat.oom_kill", {1, 1, 1, 1}), phase("vmstat.oom_kill", {3, 2, 2, 2}))
+          .rows[0]
+          .change,
+      Change::worse);
+  // An interval lost in one phase: the counts are compared per interval.
+  EXPECT_EQ(
+      compare({oom}, phase("vmstat.oom_kill", {1, 1, 1, 1}), phase("vmstat.oom_kill", {1, 1, 1}))
+          .rows[0]
+          .change,
+      Change::same);
+}
+
+TEST(Compare, ADecidingMeasureLostAfterApplyingRollsBackAndNothingJudgedIsSaid) {
+  auto v = compare({measure("m", true, 1)}, phase("m", {5, 5, 5}), Phase{});
+  EXPECT_TRUE(v.roll_back);
+  EXPECT_FALSE(v.judged);
+  ASSERT_EQ(v.reasons.size(), 1u);
+  EXPECT_EQ(v.reasons[0], "m label could not be measured after applying");
+  v = compare({measure("m", true, 1)}, phase("m", {5, 5, 5}), phase("m", {5, 5, 5}));
+  EXPECT_TRUE(v.judged);
+  EXPECT_FALSE(v.roll_back);
+  v = compare({measure("m", false, 1)}, phase("m", {5, 5, 5}), phase("m", {5, 5, 5}));
+  EXPECT_FALSE(v.judged) << "only a deciding measure judges";
 }
 
 TEST(FormatValue, KeepsThreeSignificantFiguresOrSo) {
