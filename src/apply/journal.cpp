@@ -169,13 +169,15 @@ bool has_dot_dot(const fs::path& p) {
 }
 
 /// The files apply writes, relative to their tree: sysctls under /proc/sys/vm and
-/// /proc/sys/kernel, THP and huge-page pool files under /sys/kernel/mm, and cgroup memory.*
+/// /proc/sys/kernel, THP and huge-page pool files under /sys/kernel/mm (and the per-node pools
+/// under /sys/devices/system/node), and cgroup memory.*
 /// files. A journal naming anything else (/proc/sysrq-trigger, /proc/1/root/...) is refused.
 bool writable_rel(core::Tree tree, const std::string& rel) {
   static const std::regex proc(R"(sys/(vm|kernel)/[a-z0-9_\-]{1,64})");
   static const std::regex sys(
       R"(kernel/mm/transparent_hugepage/(enabled|defrag|shmem_enabled|khugepaged/[a-z_]{1,40})|)"
       R"(kernel/mm/hugepages/hugepages-[0-9]{1,10}kB/nr_hugepages|)"
+      R"(devices/system/node/node[0-9]{1,4}/hugepages/hugepages-[0-9]{1,10}kB/nr_hugepages|)"
       R"(fs/cgroup(/[A-Za-z0-9_.@:+,=\-]{1,255}){0,32}/memory\.(high|max|low|min|swap\.max))");
   if (rel.find("/..") != std::string::npos || rel.find("../") != std::string::npos) return false;
   if (tree == core::Tree::proc) return std::regex_match(rel, proc);

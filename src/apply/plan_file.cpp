@@ -41,7 +41,7 @@ std::optional<RecommendationKind> kind_of(const std::string& s) {
 bool key_ok(RecommendationKind kind, const std::string& key) {
   static const std::regex sysctl(R"((vm|kernel)\.[a-z0-9_\-]{1,64})");
   static const std::regex thp(R"((enabled|defrag|shmem_enabled|khugepaged/[a-z_]{1,40}))");
-  static const std::regex hugetlb(R"(hugepages-[0-9]{1,10}kB)");
+  static const std::regex hugetlb(R"((node[0-9]{1,4}/)?hugepages-[0-9]{1,10}kB)");
   static const std::regex cgroup(R"(memory\.(high|max|low|min|swap\.max))");
   static const std::regex word(R"([A-Za-z0-9_.\-]{1,64})");
   switch (kind) {
@@ -86,7 +86,9 @@ std::optional<std::string> pool_too_big(const plan::Change& c, const Machine& m)
   if (c.kind == RecommendationKind::sysctl && c.key == "vm.nr_hugepages") {
     page = m.huge_page_size;
   } else if (c.kind == RecommendationKind::hugetlb) {
-    page = std::stoull(c.key.substr(10, c.key.size() - 12)) * 1024;  // "hugepages-2048kB"
+    // "hugepages-2048kB" or "node1/hugepages-2048kB" (key_ok checked the spelling)
+    const auto size = c.key.substr(c.key.find('/') + 1);
+    page = std::stoull(size.substr(10, size.size() - 12)) * 1024;
   } else {
     return std::nullopt;
   }

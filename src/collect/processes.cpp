@@ -102,6 +102,13 @@ core::Result<ProcStat> parse_proc_stat(std::string_view text, const std::string&
 }
 
 void parse_proc_status(std::string_view text, model::Process& p) {
+  // "Mems_allowed_list:\t0-1": the one text field kept; an id list or nothing.
+  constexpr std::string_view kMems = "\nMems_allowed_list:";
+  if (const auto at = text.find(kMems); at != std::string_view::npos) {
+    auto rest = text.substr(at + kMems.size());
+    rest = core::trim(rest.substr(0, rest.find('\n')));
+    if (rest.size() <= 256 && core::parse_id_list(rest, 4095)) p.mems_allowed = std::string(rest);
+  }
   for (const auto& kv : core::parse_kv_kb(text, "", nullptr, /*skip_non_numeric=*/true)) {
     if (!kv.had_kb_unit) continue;
     const auto& k = kv.key;

@@ -267,4 +267,24 @@ std::string bracketed_choice(std::string_view text) {
   return std::string(text.substr(open + 1, close - open - 1));
 }
 
+std::optional<std::vector<unsigned>> parse_id_list(std::string_view text, unsigned max_id) {
+  text = trim(text);
+  if (text.empty()) return std::nullopt;
+  std::vector<unsigned> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const auto item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    const auto dash = item.find('-');
+    const auto lo = parse_u64(item.substr(0, dash));
+    const auto hi = dash == std::string_view::npos ? lo : parse_u64(item.substr(dash + 1));
+    if (!lo || !hi || *lo > *hi || *hi > max_id) return std::nullopt;
+    for (auto id = *lo; id <= *hi; ++id) out.push_back(static_cast<unsigned>(id));
+    if (comma != std::string_view::npos && text.empty()) return std::nullopt;  // "0,"
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 }  // namespace vmtune::core

@@ -107,6 +107,10 @@ std::vector<std::pair<std::string, std::uint64_t>> parse_key_space_u64(
 /// THP-style selection: "always [madvise] never" -> "madvise". Empty when no bracket.
 std::string bracketed_choice(std::string_view text);
 
+/// A kernel id list ("0-1,4", as in Mems_allowed_list and nodeN/cpulist) as sorted ids, each at
+/// most `max_id`; nullopt for anything else (empty, reversed ranges, ids over the bound).
+std::optional<std::vector<unsigned>> parse_id_list(std::string_view text, unsigned max_id);
+
 // At most this many damaged lines of one file are reported one by one; the rest are counted
 // in one entry. A damaged file can have millions of lines: its errors must not cost more than
 // the file.

@@ -98,7 +98,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PostgresFacts, instances)
 namespace process_plain {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Process, pid, ppid, comm, minflt, majflt, vm_rss,
                                                 rss_anon, rss_file, rss_shmem, vm_pte, vm_swap,
-                                                hugetlb, anon_huge_pages, pss, swap_pss, cgroup)
+                                                hugetlb, anon_huge_pages, pss, swap_pss, cgroup,
+                                                mems_allowed)
 }  // namespace process_plain
 
 void to_json(nlohmann::json& j, const Process& p) {

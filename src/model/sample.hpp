@@ -221,6 +221,9 @@ struct Process {
   std::optional<std::uint64_t> pss;              ///< smaps_rollup Pss
   std::optional<std::uint64_t> swap_pss;         ///< smaps_rollup SwapPss
   std::string cgroup;  ///< v2 path from /proc/PID/cgroup ("0::/..."), empty if none
+  /// NUMA nodes the process may allocate from (status Mems_allowed_list, "0-1"): validated as
+  /// an id list, else empty.
+  std::string mems_allowed;
 };
 
 /// Host facts parsers need: from uname/sysconf live, from the snapshot's meta when replaying.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <optional>
 
 #include "core/parse.hpp"
@@ -255,9 +256,89 @@ void size_pool_for_shared_buffers(std::vector<Step>& steps, const model::Snapsho
   pool->apply_line = apply_line(r, s);
 }
 
+/// NUMA nodes with memory, by id.
+std::vector<unsigned> memory_nodes(const model::Snapshot& s) {
+  std::vector<unsigned> out;
+  if (!s.current.numa.value) return out;
+  for (const auto& n : s.current.numa.value->nodes) {
+    const auto it = n.meminfo.find("MemTotal");
+    if (it != n.meminfo.end() && it->second > 0 && n.id >= 0)
+      out.push_back(static_cast<unsigned>(n.id));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// The nodes PostgreSQL's postmaster may allocate from, when that is fewer than `nodes`.
+std::vector<unsigned> postgres_nodes(const model::Snapshot& s, const std::vector<unsigned>& nodes) {
+  const auto* pg = s.current.postgres.value ? &*s.current.postgres.value : nullptr;
+  if (pg == nullptr || pg->instances.empty() || !s.current.processes.value) return {};
+  const int pid = pg->instances.front().postmaster_pid;
+  for (const auto& p : *s.current.processes.value) {
+    if (p.pid != pid || pid == 0) continue;
+    const auto allowed = core::parse_id_list(p.mems_allowed, 4095);
+    if (!allowed) return {};
+    std::vector<unsigned> out;
+    std::set_intersection(nodes.begin(), nodes.end(), allowed->begin(), allowed->end(),
+                          std::back_inserter(out));
+    return out.size() < nodes.size() ? out : std::vector<unsigned>{};
+  }
+  return {};
+}
+
+/// On a NUMA host where PostgreSQL may allocate only from some nodes (numactl --membind, a
+/// cpuset), huge pages on the other nodes are of no use to it, yet vm.nr_hugepages spreads the
+/// pool over every node (hugetlbpage.rst, "Interaction of Task Memory Policy with Huge Page
+/// Allocation/Freeing"). The pool is then reserved per node, on the nodes it may use.
+void pool_on_postgres_nodes(std::vector<Step>& steps, const model::Snapshot& s) {
+  auto& changes = steps[kPool].changes;
+  const auto pool = std::find_if(changes.begin(), changes.end(),
+                                 [](const Change& c) { return c.key == "vm.nr_hugepages"; });
+  const auto size = meminfo(s, "Hugepagesize");
+  if (pool == changes.end() || !size || *size < 1024) return;
+  const auto want = core::parse_u64(pool->proposed);
+  const auto nodes = memory_nodes(s);
+  const auto allowed = postgres_nodes(s, nodes);
+  if (!want || nodes.size() < 2 || allowed.empty()) return;
+  const Change whole = *pool;
+  changes.erase(pool);
+  const std::string size_dir = fmt::format("hugepages-{}kB", *size / 1024);
+  std::string node_names;
+  for (const auto id : allowed) node_names += (node_names.empty() ? "" : ",") + std::to_string(id);
+  for (std::size_t i = 0; i < allowed.size(); ++i) {
+    Change c = whole;
+    c.kind = RecommendationKind::hugetlb;
+    c.key = fmt::format("node{}/{}", allowed[i], size_dir);
+    // An even split, the first nodes taking the remainder.
+    c.proposed = std::to_string(*want / allowed.size() + (i < *want % allowed.size() ? 1 : 0));
+    c.current.clear();
+    for (const auto& n : s.current.numa.value->nodes) {
+      if (n.id < 0 || static_cast<unsigned>(n.id) != allowed[i]) continue;
+      for (const auto& hp : n.hugepages) {
+        if (hp.page_size == *size && hp.nr) c.current = std::to_string(*hp.nr);
+      }
+    }
+    rules::Recommendation r;
+    r.kind = c.kind;
+    r.key = c.key;
+    r.proposed = c.proposed;
+    c.path = live_path(r, s);
+    c.apply_line = apply_line(r, s);
+    const std::string why = fmt::format(
+        "PostgreSQL may allocate only from node(s) {} (Mems_allowed_list of its postmaster), and "
+        "vm.nr_hugepages would spread the {} pages over every node: reserved on those nodes",
+        node_names, whole.proposed);
+    c.note = whole.note.empty() ? why : whole.note + "; " + why;
+    changes.push_back(std::move(c));
+  }
+}
+
 std::vector<std::string> checks_for(StepId id, const Step& step) {
   std::vector<std::string> out;
   for (const auto& c : step.changes) {
+    if (id == kPool && c.kind == RecommendationKind::hugetlb && c.key.starts_with("node")) {
+      out.push_back("cat " + c.path + "  # expect " + c.proposed);
+    }
     if (id == kPool && c.key == "vm.nr_hugepages") {
       out.push_back("grep HugePages_Total /proc/meminfo  # expect " + c.proposed +
                     "; fewer means fragmented memory, see the boot parameters");
@@ -318,6 +399,11 @@ std::string live_path(const rules::Recommendation& r, const model::Snapshot& s) 
     case RecommendationKind::thp:
       return "/sys/kernel/mm/transparent_hugepage/" + r.key;  // lint:logical-path
     case RecommendationKind::hugetlb:
+      if (r.key.starts_with("node")) {  // "node1/hugepages-2048kB": one NUMA node's pool
+        const auto slash = r.key.find('/');
+        return "/sys/devices/system/node/" + r.key.substr(0, slash) +  // lint:logical-path
+               "/hugepages" + r.key.substr(slash) + "/nr_hugepages";
+      }
       return "/sys/kernel/mm/hugepages/" + r.key + "/nr_hugepages";  // lint:logical-path
     case RecommendationKind::cgroup:
       return cgroup_root(s) + (r.target == "/" ? std::string() : r.target) + "/" + r.key;
@@ -379,6 +465,7 @@ Plan make_plan(const rules::Evaluation& evaluation, const model::Snapshot& snaps
     }
   }
   size_pool_for_shared_buffers(steps, snapshot);
+  pool_on_postgres_nodes(steps, snapshot);
   for (const auto& c : steps[kPool].changes) {
     if (c.key != "vm.nr_hugepages") continue;
     for (auto& b : boot_reservation(c, snapshot)) steps[kBoot].changes.push_back(std::move(b));

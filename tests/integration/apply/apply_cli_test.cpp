@@ -158,6 +158,36 @@ TEST_F(ApplyCli, KillNineDuringApplyLeavesAJournalThatRollbackCompletes) {
   }
 }
 
+// A NUMA node's own pool (the plan's choice when PostgreSQL is bound to some nodes): written,
+// read back, and put back by rollback on this kernel.
+TEST_F(ApplyCli, ANumaNodesPoolIsAppliedAndRolledBack) {
+  const std::string node0 =
+      "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages";
+  const std::string global = "/proc/sys/vm/nr_hugepages";
+  if (!fs::exists(node0)) GTEST_SKIP() << "no 2 MiB pool for NUMA node 0 on this kernel";
+  const auto before = read(node0), before_global = read(global);
+  struct PutBack {
+    std::string path, value;
+    ~PutBack() { test::write_raw(path, value); }
+  } put_back{global, before_global};
+  const auto want = std::to_string(std::stoull(before) + 2);
+  auto r = vmtune(
+      "apply --plan " +
+      test::shell_quote(
+          plan_file(Json::array({change("hugetlb", "node0/hugepages-2048kB", want)})).string()) +
+      journal_arg());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("node0/hugepages-2048kB (" + node0 +
+                       "): " + before.substr(0, before.size() - 1) + " -> " + want + " (taken)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(read(node0), want + "\n");
+  r = vmtune("rollback" + journal_arg());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(read(node0), before);
+  EXPECT_EQ(read(global), before_global);
+}
+
 // A write the kernel refuses halfway (EINVAL: THP has no mode "sometimes"): what was written
 // before it is put back, and the user is told which key and why.
 TEST_F(ApplyCli, AFailureHalfwayPutsBackTheFirstHalf) {

@@ -123,6 +123,14 @@ TEST(WritesFrom, KeepsKernelChangesWithoutProblems) {
        change(K::cgroup, "memory.high", "/sys/fs/cgroup/db.slice/memory.high"),
        change(K::postgresql, "huge_pages", ""), change(K::kernel_cmdline, "hugepages", "")},
       {}});
+  p.steps[0].changes.push_back(
+      change(K::hugetlb, "node1/hugepages-2048kB",
+             "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"));
+  const auto with_node = writes_from(p, {"node1/hugepages-2048kB"});
+  ASSERT_EQ(with_node.size(), 1u);
+  EXPECT_EQ(with_node[0].tree, Tree::sys);
+  EXPECT_EQ(with_node[0].rel, "devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages");
+  p.steps[0].changes.pop_back();
   const auto all = writes_from(p, {});
   ASSERT_EQ(all.size(), 4u);
   EXPECT_EQ(all[0].tree, Tree::sys);
@@ -651,6 +659,13 @@ TEST(Journal, NamesOnlyFilesApplyWrites) {
   }
   j.entries[0].rel = "fs/cgroup/db.slice/memory.high";
   EXPECT_TRUE(parse_journal(to_json(j), "j.json").ok());
+  j.entries[0].rel = "devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages";
+  EXPECT_TRUE(parse_journal(to_json(j), "j.json").ok()) << "a NUMA node's pool";
+  j.entries[0].rel =
+      "devices/system/node/node1/hugepages/hugepages-2048kB/../../../../../power/state";
+  EXPECT_FALSE(parse_journal(to_json(j), "j.json").ok());
+  j.entries[0].rel = "devices/system/node/node1/compact";
+  EXPECT_FALSE(parse_journal(to_json(j), "j.json").ok());
   j.files = {JournalFile{"/etc/shadow", std::string("x"), 0600, FileState::installed}};
   EXPECT_FALSE(parse_journal(to_json(j), "j.json").ok());
   j.files = {

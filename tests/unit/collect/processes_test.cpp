@@ -134,6 +134,20 @@ TEST(Processes, StatusAndSmapsRollupFieldsInBytes) {
   EXPECT_EQ(*p.swap_pss, want.at("SwapPss").get<std::uint64_t>() * 1024);
   EXPECT_EQ(*p.anon_huge_pages, 0u);
 
+  model::Process bound;  // numactl --membind=1: the one text field kept, validated
+  parse_proc_status(
+      "Name:\tpostgres\nVmRSS:\t  100 kB\nMems_allowed:\t00000002\n"
+      "Mems_allowed_list:\t1\nvoluntary_ctxt_switches:\t3\n",
+      bound);
+  EXPECT_EQ(bound.mems_allowed, "1");
+  EXPECT_EQ(*bound.vm_rss, 100u * 1024);
+  model::Process hostile;
+  parse_proc_status("Name:\tx\nMems_allowed_list:\t0-1\x1b[2J\n", hostile);
+  EXPECT_EQ(hostile.mems_allowed, "");
+  model::Process real;
+  parse_proc_status(slurp(f / "prometheus-procfs/proc/26231/status"), real);
+  EXPECT_EQ(real.mems_allowed, "0") << "the fixture's own Mems_allowed_list";
+
   model::Process none;  // a kernel thread's status has no Vm* lines; empty rollup
   parse_proc_status("Name:\tkthreadd\nState:\tS (sleeping)\nPPid:\t0\n", none);
   parse_smaps_rollup("", none);

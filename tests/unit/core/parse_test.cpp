@@ -84,6 +84,13 @@ TEST(Parse, KeySpaceU64) {
 
 TEST(Parse, BracketedChoice) {
   EXPECT_EQ(bracketed_choice("always [madvise] never\n"), "madvise");
+  using Ids = std::vector<unsigned>;
+  EXPECT_EQ(parse_id_list("0-1\n", 4095), (Ids{0, 1}));
+  EXPECT_EQ(parse_id_list("4,0-2,2", 4095), (Ids{0, 1, 2, 4}));
+  EXPECT_EQ(parse_id_list("7", 4095), (Ids{7}));
+  for (const char* bad : {"", "1-0", "0,", ",0", "0-", "a", "0-1 rm", "4096", "0-99999999999"}) {
+    EXPECT_FALSE(parse_id_list(bad, 4095)) << bad;
+  }
   EXPECT_EQ(bracketed_choice("always defer defer+madvise [madvise] never"), "madvise");
   EXPECT_EQ(bracketed_choice("[always] inherit madvise never"), "always");
   EXPECT_EQ(bracketed_choice("always madvise never"), "");

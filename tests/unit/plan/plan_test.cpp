@@ -328,6 +328,96 @@ TEST(Plan, PoolIsSizedForTheProposedSharedBuffers) {
   EXPECT_NE(plan.steps[0].checks.at(0).find("expect 3209"), std::string::npos);
 }
 
+// On a two-node host where PostgreSQL's postmaster may allocate only from node 1 (numactl
+// --membind=1), vm.nr_hugepages would spread the pool over both nodes and half of it would be
+// of no use: the plan reserves it on node 1's own pool file instead. Unbound, it stays global.
+model::Snapshot two_node_host(const std::string& mems_allowed) {
+  model::Snapshot snap;
+  snap.current.meminfo.value = model::MemInfo{{{"Hugepagesize", 2048 * 1024}}};
+  model::Numa numa;
+  for (int id : {0, 1}) {
+    model::NumaNode n;
+    n.id = id;
+    n.meminfo = {{"MemTotal", 64ull << 30}};
+    model::HugePagePool hp;
+    hp.page_size = 2048 * 1024;
+    hp.nr = id == 0 ? 16 : 0;
+    n.hugepages = {hp};
+    numa.nodes.push_back(n);
+  }
+  snap.current.numa.value = numa;
+  model::PgInstance pg;
+  pg.postmaster_pid = 4242;
+  snap.current.postgres.value = model::PostgresFacts{{pg}};
+  model::Process postmaster;
+  postmaster.pid = 4242;
+  postmaster.mems_allowed = mems_allowed;
+  snap.current.processes.value = std::vector<model::Process>{postmaster};
+  return snap;
+}
+
+rules::Evaluation pool_finding(const std::string& pages) {
+  rules::Finding f;
+  f.rule_id = "R-PG-HP-1";
+  rules::Recommendation pool;
+  pool.key = "vm.nr_hugepages";
+  pool.current = "16";
+  pool.proposed = pages;
+  f.recommendations = {pool};
+  rules::Evaluation ev;
+  ev.findings = {f};
+  return ev;
+}
+
+TEST(Plan, PoolGoesOnTheNumaNodesPostgresMayUse) {
+  auto plan = make_plan(pool_finding("1001"), two_node_host("1"));
+  ASSERT_EQ(plan.steps.size(), 1u);
+  ASSERT_EQ(plan.steps[0].changes.size(), 1u);
+  const auto& c = plan.steps[0].changes[0];
+  EXPECT_EQ(c.kind, RecommendationKind::hugetlb);
+  EXPECT_EQ(c.key, "node1/hugepages-2048kB");
+  EXPECT_EQ(c.current, "0");
+  EXPECT_EQ(c.proposed, "1001");
+  EXPECT_EQ(c.path, "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages");
+  EXPECT_EQ(c.apply_line,
+            "echo 1001 > /sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages");
+  EXPECT_NE(c.note.find("PostgreSQL may allocate only from node(s) 1"), std::string::npos)
+      << c.note;
+  EXPECT_EQ(plan.steps[0].checks.at(0),
+            "cat /sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages  # expect "
+            "1001");
+  // Persisted as a tmpfiles line, like the other /sys pools; nothing in the sysctl.d file.
+  const auto tmpfiles = ui::sysctl::render_tmpfiles(plan, header());
+  EXPECT_NE(tmpfiles.find("\nw /sys/devices/system/node/node1/hugepages/hugepages-2048kB/"
+                          "nr_hugepages - - - - 1001\n"),
+            std::string::npos)
+      << tmpfiles;
+  EXPECT_TRUE(settings_of(ui::sysctl::render_sysctl_conf(plan, header())).empty());
+
+  // Bound to both nodes of a three-node host with the third memoryless: split evenly.
+  auto three = two_node_host("0-2");
+  three.current.numa.value->nodes.push_back(model::NumaNode{2, {{"MemTotal", 0}}, {}, {}, "", {}});
+  EXPECT_EQ(make_plan(pool_finding("1001"), three).steps[0].changes[0].key, "vm.nr_hugepages")
+      << "every node with memory is allowed: the kernel's own spread is right";
+  auto bound = two_node_host("0,1");
+  bound.current.numa.value->nodes.push_back(
+      model::NumaNode{2, {{"MemTotal", 1u << 30}}, {}, {}, "", {}});
+  plan = make_plan(pool_finding("1001"), bound);
+  ASSERT_EQ(plan.steps[0].changes.size(), 2u);
+  EXPECT_EQ(plan.steps[0].changes[0].key, "node0/hugepages-2048kB");
+  EXPECT_EQ(plan.steps[0].changes[0].current, "16");
+  EXPECT_EQ(plan.steps[0].changes[0].proposed, "501");
+  EXPECT_EQ(plan.steps[0].changes[1].key, "node1/hugepages-2048kB");
+  EXPECT_EQ(plan.steps[0].changes[1].proposed, "500");
+}
+
+TEST(Plan, UnboundOrUnknownBindingKeepsTheGlobalPool) {
+  for (const char* mems : {"0-1", "", "0-1\nrm -rf /"}) {
+    const auto plan = make_plan(pool_finding("1001"), two_node_host(mems));
+    EXPECT_EQ(plan.steps.at(0).changes.at(0).key, "vm.nr_hugepages") << mems;
+  }
+}
+
 TEST(Plan, ShellQuoting) {
   EXPECT_EQ(shell_quote("vm.swappiness=10"), "vm.swappiness=10");
   EXPECT_EQ(shell_quote("defer+madvise"), "defer+madvise");
