@@ -260,9 +260,35 @@ void parse_list(Fields& f, const Json& doc, const std::string& name, std::vector
   }
 }
 
+/// Every directory above the journal directory must be safe from other users too: owned by
+/// root (or by this user) and not writable by group or others unless sticky (/tmp), else
+/// another user could swap the directory, and the journals in it, from under us.
+core::Status check_ancestors(const fs::path& dir) {
+  std::error_code ec;
+  const auto parent = fs::canonical(fs::absolute(dir, ec).parent_path(), ec);
+  if (ec) return core::make_error(ErrorKind::io_error, dir.string(), ec.message());
+  for (fs::path p = parent;; p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0)
+      return core::errno_error(errno, p.string(), "journal directory");
+    const bool owner_ok = st.st_uid == 0 || st.st_uid == ::geteuid();
+    const bool writable = (st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0;
+    if (!owner_ok || writable) {
+      return core::make_error(
+          ErrorKind::permission_denied, dir.string(),
+          "refused as the journal directory: " + p.string() +
+              (owner_ok ? " above it is writable by group or others"
+                        : " above it is owned by uid " + std::to_string(st.st_uid)));
+    }
+    if (p == p.parent_path()) break;
+  }
+  return core::ok_status();
+}
+
 }  // namespace
 
 core::Status check_journal_dir(const fs::path& dir) {
+  if (auto ok = check_ancestors(dir); !ok) return ok;
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) {
     return core::errno_error(errno, dir.string(), "journal directory");
@@ -346,6 +372,10 @@ core::Status prepare_journal_dir(const fs::path& dir) {
     if (errno != ENOENT) return core::errno_error(errno, p.string(), "journal directory");
     missing.push_back(p);
     if (p == p.parent_path()) break;
+  }
+  // Nothing is created under a directory another user controls.
+  if (!missing.empty()) {
+    if (auto ok = check_ancestors(missing.back()); !ok) return ok;
   }
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
     if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {

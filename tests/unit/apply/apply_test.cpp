@@ -490,6 +490,38 @@ TEST_F(DamagedJournal, OversizedSymlinkedAndFifoJournalsAreRefused) {
   EXPECT_EQ(get(kSwappiness), "10");
 }
 
+// A journal directory under one another user can write (or owns) could be swapped from under
+// apply: refused, naming the directory above it, and nothing is created there. A sticky
+// directory (/tmp) is safe: others cannot rename what is in it.
+TEST_F(ApplyTest, JournalDirUnderADirectoryOthersControlIsRefused) {
+  const auto open_dir = tmp() / "open";
+  fs::create_directories(open_dir);
+  fs::permissions(open_dir, fs::perms(0777));
+  auto o = options();
+  o.journal_dir = open_dir / "j";
+  auto r = apply(tree(), three(), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find(open_dir.string() + " above it is writable by group or others"),
+            std::string::npos)
+      << r.error().to_string();
+  EXPECT_FALSE(fs::exists(open_dir / "j")) << "nothing is created under it";
+  EXPECT_EQ(get(kSwappiness), "60\n");
+
+  fs::permissions(open_dir, fs::perms(01777));
+  auto ok = apply(tree(), three(), o);
+  EXPECT_TRUE(ok.ok()) << ok.error().to_string();
+
+  if (::geteuid() != 0) return;  // chown needs root
+  const auto theirs = tmp() / "theirs";
+  fs::create_directories(theirs / "j");
+  ASSERT_EQ(::chown(theirs.c_str(), 65534, 65534), 0);
+  o.journal_dir = theirs / "j";
+  r = apply(tree(), three(), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("above it is owned by uid 65534"), std::string::npos)
+      << r.error().to_string();
+}
+
 TEST_F(ApplyTest, PersistFilesAreInstalledAndTakenBack) {
   const auto fresh = tmp() / "etc/sysctl.d/99-vmtune.conf";
   const auto old = tmp() / "etc/tmpfiles.d/vmtune.conf";
