@@ -44,6 +44,7 @@ void add_snapshot_command(CLI::App& app, CommandTable& table);
 void add_audit_command(CLI::App& app, CommandTable& table);
 void add_trace_command(CLI::App& app, CommandTable& table);
 void add_sysctl_command(CLI::App& app, CommandTable& table);
+void add_top_command(CLI::App& app, CommandTable& table);
 /// `apply` and `rollback`.
 void add_apply_commands(CLI::App& app, CommandTable& table);
 

@@ -33,8 +33,8 @@ void report_error(const std::string& command, const std::string& what, const cor
             << "\n";
 }
 
-/// --config FILE, else the input's /etc/vmtune/vmtune.toml when present (read through RootFs:
-/// in a captured tree nothing resolves outside it), else the defaults.
+}  // namespace
+
 std::optional<rules::Config> load_config(const core::RootFs& fs, const EvaluateArgs& args,
                                          const std::string& command) {
   core::Result<rules::Config> c = rules::Config{};
@@ -51,8 +51,6 @@ std::optional<rules::Config> load_config(const core::RootFs& fs, const EvaluateA
   }
   return std::move(*c);
 }
-
-}  // namespace
 
 std::optional<rules::Engine> load_engine(const core::RootFs& fs, const EvaluateArgs& args,
                                          const std::string& command) {

@@ -12,6 +12,7 @@
 
 #include "app/commands.hpp"
 #include "model/derive.hpp"
+#include "rules/config.hpp"
 #include "rules/engine.hpp"
 #include "rules/finding.hpp"
 
@@ -41,6 +42,11 @@ struct Evaluated {
 /// The catalogue, then --rules DIRs, then the live machine's /etc/vmtune/rules.d (optional;
 /// a captured tree's rules.d is not ours to run). Prints why on failure.
 std::optional<rules::Engine> load_engine(const core::RootFs& fs, const EvaluateArgs& args,
+                                         const std::string& command);
+
+/// --config FILE, else the input's /etc/vmtune/vmtune.toml when present (read through RootFs:
+/// in a captured tree nothing resolves outside it), else the defaults. Prints why on failure.
+std::optional<rules::Config> load_config(const core::RootFs& fs, const EvaluateArgs& args,
                                          const std::string& command);
 
 /// Samples and evaluates; on failure prints why and sets `exit_code` (4 input, 130 interrupted).

@@ -188,6 +188,7 @@ int run(int argc, char** argv) {
   add_audit_command(app, table);
   add_sysctl_command(app, table);
   add_apply_commands(app, table);
+  add_top_command(app, table);
   add_trace_command(app, table);
 
   if (auto unknown = unknown_command(app, argc, argv)) {

@@ -208,7 +208,7 @@ TEST(OptionTrap, UnknownCommandIsNamed) {
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.out,
             "vmtune: unknown command 'frobnicate' (commands: collect snapshot audit sysctl apply "
-            "rollback trace); see "
+            "rollback top trace); see "
             "vmtune --help\n");
 }
 
