@@ -4,7 +4,9 @@
 // content, lays it out and paints only what changed. A captured tree or snapshot (--root) is
 // shown as a still picture. Exit 0 on q, SIGINT, SIGTERM or SIGHUP (the terminal restored).
 
+#include <algorithm>
 #include <chrono>
+#include <exception>
 #include <iostream>
 #include <memory>
 
@@ -77,22 +79,27 @@ ui::tui::Content refresh(Live& live, ui::tui::History& history) {
   return content;
 }
 
-/// Paints `content` until a key asks for something else; returns false to quit.
+/// Paints `content` until the next refresh is due (`from` + the interval); returns false to
+/// quit. Changing the interval moves the deadline, it does not refresh at once.
 bool show(ui::tui::Terminal& term, const ui::tui::Content& content, ui::tui::ViewState& state,
-          double wait_s, Context& ctx) {
+          std::chrono::steady_clock::time_point from, Context& ctx) {
   using clock = std::chrono::steady_clock;
-  const auto until = clock::now() + std::chrono::duration<double>(wait_s);
-  term.paint(ui::tui::layout(content, state, term.width(), term.height()));
+  const auto paint = [&] {
+    term.paint(ui::tui::layout(content, state, term.width(), term.height()), state.ascii);
+  };
+  paint();
   while (!ctx.stop.load()) {
+    const auto until = from + std::chrono::duration_cast<clock::duration>(
+                                  std::chrono::duration<double>(state.interval_s));
     const auto left = std::chrono::duration<double>(until - clock::now()).count();
-    if (left <= 0 && !state.paused) return true;
-    const int ms = state.paused ? 200 : std::clamp(static_cast<int>(left * 1000), 1, 200);
+    if (left <= 0 && !state.paused && !content.still) return true;
+    const int ms =
+        content.still || state.paused ? 200 : std::clamp(static_cast<int>(left * 1000), 1, 200);
     const auto key = term.read_key(ms);
     if (key.kind == ui::tui::Key::Kind::none) continue;
     const auto action = ui::tui::handle_key(key, content, state);
     if (action.quit) return false;
-    if (action.redraw) term.paint(ui::tui::layout(content, state, term.width(), term.height()));
-    if (action.interval_changed) return true;
+    if (action.redraw) paint();
   }
   return false;
 }
@@ -143,15 +150,25 @@ int run_top(Context& ctx, const TopArgs& args) {
     return kExitUsage;
   }
   state.ascii = args.ascii || (*term)->needs_ascii();
-  if (still) {
-    show(**term, *still, state, 1e9, ctx);
-    return kExitOk;
-  }
-  ui::tui::Content content = refresh(*live, history);  // first reading: no rates yet
-  double wait = std::min(state.interval_s, 0.5);
-  while (show(**term, content, state, wait, ctx)) {
-    if (!state.paused) content = refresh(*live, history);
-    wait = state.interval_s;
+  try {
+    if (still) {
+      show(**term, *still, state, std::chrono::steady_clock::now(), ctx);
+      return kExitOk;
+    }
+    // The first reading has no rates: the second comes half a second later.
+    auto from = std::chrono::steady_clock::now() -
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    std::chrono::duration<double>(std::max(0.0, state.interval_s - 0.5)));
+    ui::tui::Content content = refresh(*live, history);
+    while (show(**term, content, state, from, ctx)) {
+      from = std::chrono::steady_clock::now();
+      content = refresh(*live, history);
+      ui::tui::sync_state(content, state);
+    }
+  } catch (const std::exception& e) {
+    term->reset();  // the terminal back first, so the message is readable
+    std::cerr << "vmtune top: " << core::escape_text(e.what()) << "\n";
+    return kExitRuntime;
   }
   return kExitOk;
 }

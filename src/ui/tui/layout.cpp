@@ -22,21 +22,16 @@
 namespace vmtune::ui::tui {
 namespace {
 
-/// Columns of UTF-8 text (one per code point: the text is escaped, no wide characters).
-std::size_t columns(const std::string& s) {
-  std::size_t n = 0;
-  for (const unsigned char ch : s) n += (ch & 0xC0) != 0x80;
-  return n;
-}
+std::size_t columns(const std::string& s) { return display_width(s); }
 
 /// `s` cut or padded to exactly `w` columns.
 std::string fit(const std::string& s, std::size_t w) {
-  if (columns(s) > w) return present::truncate_text(s, w);
+  if (columns(s) > w) return cut_to_width(s, w, false);
   return s + std::string(w - columns(s), ' ');
 }
 
 std::string right(const std::string& s, std::size_t w) {
-  if (columns(s) >= w) return present::truncate_text(s, w);
+  if (columns(s) >= w) return cut_to_width(s, w, false);
   return std::string(w - columns(s), ' ') + s;
 }
 
@@ -53,7 +48,7 @@ class Builder {
     for (auto& s : line.spans) {
       if (used >= static_cast<std::size_t>(w_)) break;
       const std::size_t room = static_cast<std::size_t>(w_) - used;
-      if (columns(s.text) > room) s.text = present::truncate_text(s.text, room);
+      if (columns(s.text) > room) s.text = cut_to_width(s.text, room, false);
       used += columns(s.text);
       out.spans.push_back(std::move(s));
     }
@@ -123,6 +118,24 @@ std::string compact(double v) {
   if (a >= 1e6) return fmt::format("{:.2f}M", v / 1e6);
   if (a >= 1e3) return fmt::format("{:.2f}k", v / 1e3);
   return a >= 100 ? fmt::format("{:.0f}", v) : fmt::format("{:.1f}", v);
+}
+
+/// A log2 latency histogram as a sparkline from its first to its last non-empty slot, with
+/// the range: "[4 µs ▂▇▃ 32 µs]".
+std::string distribution(const std::vector<std::uint64_t>& slots, bool ascii) {
+  std::size_t lo = slots.size(), hi = 0;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (slots[i] == 0) continue;
+    lo = std::min(lo, i);
+    hi = i;
+  }
+  if (lo > hi || hi >= 40) return "";
+  std::vector<double> v;
+  for (std::size_t i = lo; i <= hi; ++i) v.push_back(static_cast<double>(slots[i]));
+  const auto edge = [](std::size_t i) {
+    return present::duration_us(std::ldexp(1.0, static_cast<int>(i)));
+  };
+  return "[" + edge(lo) + " " + sparkline(v, v.size(), ascii) + " " + edge(hi + 1) + "]";
 }
 
 std::string rate_text(const RateRow& r) { return r.value ? compact(*r.value) : "-"; }
@@ -208,6 +221,7 @@ void pressure_and_stalls(const Content& c, Builder& b) {
       l.spans.push_back(Span{
           " " + present::duration_us(s.total_us) + " (max " + present::duration_us(s.max_us) + ")",
           s.max_us >= 10000 ? Role::warning : Role::normal});
+      l.spans.push_back(Span{" " + distribution(s.slots, b.ascii()), Role::cache});
     }
   }
   b.add(std::move(l));
@@ -440,8 +454,15 @@ Frame layout(const Content& content, const ViewState& state, int width, int heig
   }
   memory_and_rates(content, b);
   pressure_and_stalls(content, b);
-  for (const auto& l : content.numa) b.text(l);
-  for (const auto& l : content.postgres) b.text(l);
+  // NUMA and PostgreSQL lines only where they leave the findings two rows, the table its
+  // header and five rows, and the footer its line.
+  int extra = std::max(0, b.left() - 12);
+  for (const auto* group : {&content.postgres, &content.numa}) {
+    for (const auto& l : *group) {
+      if (extra-- <= 0) break;
+      b.text(l);
+    }
+  }
   // Findings get up to a fifth of the screen; processes the rest (at least five rows).
   const int finding_rows = std::clamp(b.left() - 9, 1, std::max(1, height / 5));
   findings(content, state, b, finding_rows);

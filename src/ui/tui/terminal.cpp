@@ -4,6 +4,7 @@
 // ncursesw: wide-character input (wget_wch) and UTF-8 output.
 #include <curses.h>
 #include <langinfo.h>
+#include <poll.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -11,6 +12,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <string>
 #include <utility>
 
 namespace vmtune::ui::tui {
@@ -19,22 +22,36 @@ namespace {
 // The terminal as found, for the crash handler (which cannot call endwin safely).
 struct termios g_saved {};
 bool g_have_saved = false;
+constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+struct sigaction g_previous[std::size(kCrashSignals)];
 
 extern "C" void on_crash(int sig) {
   // Leave the alternate screen, show the cursor, reset attributes: async-signal-safe calls only.
-  static const char kReset[] = "\033[0m\033[?25h\033[?1049l\r\n";
+  // Leave keypad-transmit mode too; then give the signal back to whoever had it before (ASan's
+  // reporter, or the default action): returning re-executes the faulting instruction, and
+  // abort() raises SIGABRT again, so they see the original fault.
+  static const char kReset[] = "\033[0m\033[?25h\033[?1l\033>\033[?1049l\r\n";
   if (g_have_saved) ::tcsetattr(STDIN_FILENO, TCSANOW, &g_saved);
   [[maybe_unused]] const auto n = ::write(STDOUT_FILENO, kReset, sizeof kReset - 1);
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
+  for (std::size_t i = 0; i < std::size(kCrashSignals); ++i) {
+    if (kCrashSignals[i] == sig) ::sigaction(sig, &g_previous[i], nullptr);
+  }
 }
 
 void install_crash_handlers() {
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, on_crash);
+  struct sigaction sa {};
+  sa.sa_handler = on_crash;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  for (std::size_t i = 0; i < std::size(kCrashSignals); ++i) {
+    ::sigaction(kCrashSignals[i], &sa, &g_previous[i]);
+  }
 }
 
 void remove_crash_handlers() {
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, SIG_DFL);
+  for (std::size_t i = 0; i < std::size(kCrashSignals); ++i) {
+    ::sigaction(kCrashSignals[i], &g_previous[i], nullptr);
+  }
 }
 
 enum Pair : short {
@@ -127,8 +144,8 @@ void init_colors() {
 
 std::string to_ascii(const std::string& utf8) {
   static const std::pair<const char*, const char*> kMap[] = {
-      {"·", "-"}, {"×", "x"}, {"↑", "^"}, {"↓", "v"},  {"…", "~"},
-      {"µ", "u"}, {"─", "-"}, {"│", "|"}, {"±", "+-"}, {"→", "->"}};
+      {"·", "-"}, {"×", "x"}, {"↑", "^"}, {"↓", "v"}, {"…", "~"},
+      {"µ", "u"}, {"─", "-"}, {"│", "|"}, {"±", "~"}, {"→", ">"}};
   std::string out;
   for (std::size_t i = 0; i < utf8.size();) {
     const auto c = static_cast<unsigned char>(utf8[i]);
@@ -139,12 +156,13 @@ std::string to_ascii(const std::string& utf8) {
     }
     std::size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
     const std::string ch = utf8.substr(i, len);
+    i += len;
+    if (display_width(ch) == 0) continue;  // a combining mark: it took no column, it takes none
     const char* sub = "?";
     for (const auto& [from, to] : kMap) {
       if (ch == from) sub = to;
     }
     out += sub;
-    i += len;
   }
   return out;
 }
@@ -155,15 +173,23 @@ core::Result<std::unique_ptr<Terminal>> Terminal::open(bool color) {
                             "vmtune top needs a terminal (use vmtune collect or audit in scripts)");
   }
   std::unique_ptr<Terminal> t(new Terminal());
-  std::setlocale(LC_ALL, "");  // the user's character set, for UTF-8 drawing and input
+  // The user's character set for drawing and input; only LC_CTYPE, so numbers keep parsing
+  // with '.' (strtod in the rules) whatever the user's LC_NUMERIC.
+  std::setlocale(LC_CTYPE, "");
   const char* codeset = ::nl_langinfo(CODESET);
   t->ascii_ = codeset == nullptr || std::strcmp(codeset, "UTF-8") != 0;
   g_have_saved = ::tcgetattr(STDIN_FILENO, &g_saved) == 0;
   install_crash_handlers();
   if (::getenv("ESCDELAY") == nullptr) set_escdelay(25);  // Esc answers at once
-  if (initscr() == nullptr) {
+  // newterm, not initscr: an unknown TERM is an error we report, not ncurses' exit(1).
+  SCREEN* screen = newterm(nullptr, stdout, stdin);
+  t->screen_ = screen;
+  if (screen == nullptr) {
     remove_crash_handlers();
-    return core::make_error(core::ErrorKind::unsupported, "", "cannot initialise the terminal");
+    const char* term = ::getenv("TERM");
+    return core::make_error(core::ErrorKind::unsupported, "",
+                            std::string("cannot drive this terminal (TERM=") +
+                                (term ? term : "unset") + "): its terminfo entry is missing");
   }
   cbreak();
   noecho();
@@ -177,6 +203,7 @@ core::Result<std::unique_ptr<Terminal>> Terminal::open(bool color) {
 
 Terminal::~Terminal() {
   endwin();
+  if (screen_ != nullptr) delscreen(static_cast<SCREEN*>(screen_));
   remove_crash_handlers();
   if (g_have_saved) ::tcsetattr(STDIN_FILENO, TCSANOW, &g_saved);
 }
@@ -185,7 +212,7 @@ bool Terminal::needs_ascii() const noexcept { return ascii_; }
 int Terminal::width() const { return COLS; }
 int Terminal::height() const { return LINES; }
 
-void Terminal::paint(const Frame& frame) {
+void Terminal::paint(const Frame& frame, bool ascii) {
   const bool all = !last_ || last_->width != frame.width || last_->height != frame.height;
   if (all) clearok(stdscr, TRUE);
   for (int y = 0; y < frame.height && y < LINES; ++y) {
@@ -203,7 +230,7 @@ void Terminal::paint(const Frame& frame) {
     clrtoeol();
     for (const auto& s : line.spans) {
       attrset(attribute(s.role, color_));
-      const std::string text = ascii_ ? to_ascii(s.text) : s.text;
+      const std::string text = ascii || ascii_ ? to_ascii(s.text) : s.text;
       addnstr(text.c_str(), static_cast<int>(text.size()));
     }
     attrset(A_NORMAL);
@@ -217,7 +244,14 @@ Key Terminal::read_key(int timeout_ms) {
   wint_t ch = 0;
   const int r = get_wch(&ch);
   using K = Key::Kind;
-  if (r == ERR) return Key{};
+  if (r == ERR) {
+    // No key in time, or the terminal is gone (a hangup without SIGHUP): do not spin on it.
+    pollfd p{STDIN_FILENO, 0, 0};
+    if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
+      return Key{K::hangup, 0};
+    }
+    return Key{};
+  }
   if (r == KEY_CODE_YES) {
     switch (ch) {
       case KEY_UP:

@@ -26,20 +26,22 @@ class Terminal {
   int width() const;
   int height() const;
   /// Paints `frame`, rewriting only lines that differ from the previous frame (all of them
-  /// after a resize).
-  void paint(const Frame& frame);
-  /// Waits up to `timeout_ms` for a key; Kind::none when none came (or a signal interrupted).
+  /// after a resize); with `ascii`, through to_ascii.
+  void paint(const Frame& frame, bool ascii);
+  /// Waits up to `timeout_ms` for a key; Kind::none when none came (or a signal interrupted),
+  /// Kind::hangup when the terminal is gone.
   Key read_key(int timeout_ms);
 
  private:
   Terminal() = default;
   std::optional<Frame> last_;
+  void* screen_ = nullptr;  ///< the ncurses SCREEN of newterm (kept opaque: no curses.h here)
   bool color_ = false;
   bool ascii_ = false;
 };
 
-/// Replaces what a non-UTF-8 terminal cannot show: the dashboard's own symbols by ASCII
-/// look-alikes, any other non-ASCII character by '?'.
+/// Replaces what a non-UTF-8 terminal cannot show: the dashboard's own symbols by one-column
+/// ASCII look-alikes, any other non-ASCII character by '?' (never wider than the original).
 std::string to_ascii(const std::string& utf8);
 
 }  // namespace vmtune::ui::tui

@@ -118,7 +118,7 @@ void add_stalls(const model::BpfStats* bpf, const std::string& why, Content& c) 
     const auto it = bpf->histograms.find(key);
     if (it == bpf->histograms.end()) continue;
     c.stalls.push_back(StallRow{label, it->second.count, static_cast<double>(it->second.sum),
-                                static_cast<double>(it->second.max)});
+                                static_cast<double>(it->second.max), it->second.slots});
   }
   if (c.stalls.empty()) c.stalls_why = why.empty() ? "no stall probe attached" : why;
   struct Who {
@@ -420,6 +420,7 @@ Action detail_key(const Key& key, ViewState& s) {
 Action handle_key(const Key& key, const Content& content, ViewState& s) {
   using K = Key::Kind;
   if (key.kind == K::resize) return Action{true, false, false};
+  if (key.kind == K::hangup) return Action{false, true, false};
   if (s.editing_filter) return filter_key(key, s);
   if (s.help) {  // any key closes the help; q still quits
     s.help = false;
@@ -449,7 +450,14 @@ Action handle_key(const Key& key, const Content& content, ViewState& s) {
       s.focus = s.focus == Focus::processes ? Focus::findings : Focus::processes;
       return Action{true, false, false};
     case K::enter:
-      if (s.focus == Focus::findings && !content.findings.empty()) s.detail = true;
+      if (s.focus == Focus::findings && !content.findings.empty()) {
+        const auto n = static_cast<int>(content.findings.size());
+        s.detail = true;
+        s.detail_rule =
+            content.findings[static_cast<std::size_t>(std::clamp(s.finding_selected, 0, n - 1))]
+                .rule_id;
+        s.detail_top = 0;
+      }
       return Action{true, false, false};
     case K::escape:
       if (!s.filter.empty()) s.filter.clear();
@@ -503,6 +511,89 @@ Action handle_key(const Key& key, const Content& content, ViewState& s) {
     default:
       return {};
   }
+}
+
+void sync_state(const Content& content, ViewState& s) {
+  const int findings = static_cast<int>(content.findings.size());
+  s.finding_selected = std::clamp(s.finding_selected, 0, std::max(0, findings - 1));
+  const int rows = static_cast<int>(table_rows(content, s).size());
+  s.process_selected = std::clamp(s.process_selected, 0, std::max(0, rows - 1));
+  if (!s.detail) return;
+  for (int i = 0; i < findings; ++i) {
+    if (content.findings[static_cast<std::size_t>(i)].rule_id == s.detail_rule) {
+      s.finding_selected = i;
+      return;
+    }
+  }
+  s.detail = false;  // the finding went away
+  s.detail_top = 0;
+}
+
+namespace {
+
+/// The next code point of UTF-8 `s` at `i` (advancing i); U+FFFD for a bad sequence.
+char32_t next_code_point(std::string_view s, std::size_t& i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  const std::size_t len = c < 0x80           ? 1
+                          : (c >> 5) == 0x6  ? 2
+                          : (c >> 4) == 0xE  ? 3
+                          : (c >> 3) == 0x1E ? 4
+                                             : 1;
+  if (len == 1 || i + len > s.size()) {
+    ++i;
+    return c < 0x80 ? c : 0xFFFD;
+  }
+  char32_t cp = c & (0x7F >> len);
+  for (std::size_t k = 1; k < len; ++k)
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  i += len;
+  return cp;
+}
+
+int code_point_width(char32_t cp) {
+  // Combining marks and zero-width characters.
+  if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+      (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+      (cp >= 0xFE20 && cp <= 0xFE2F) || cp == 0x200B || cp == 0x200C || cp == 0x200D ||
+      cp == 0xFEFF) {
+    return 0;
+  }
+  // East Asian Wide and Fullwidth (Unicode 15, EastAsianWidth.txt W/F, in blocks).
+  if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) ||
+      (cp >= 0x3041 && cp <= 0x33FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+      (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xA000 && cp <= 0xA4CF) ||
+      (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+      (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+      (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
+      (cp >= 0x1F900 && cp <= 0x1F9FF) || (cp >= 0x20000 && cp <= 0x3FFFD)) {
+    return 2;
+  }
+  return 1;
+}
+
+}  // namespace
+
+std::size_t display_width(std::string_view text) {
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < text.size();)
+    w += static_cast<std::size_t>(code_point_width(next_code_point(text, i)));
+  return w;
+}
+
+std::string cut_to_width(std::string_view text, std::size_t width, bool ascii) {
+  if (display_width(text) <= width) return std::string(text);
+  if (width == 0) return {};
+  const std::string mark = ascii ? "~" : "…";
+  std::size_t used = 0, i = 0, end = 0;
+  while (i < text.size()) {
+    const std::size_t at = i;
+    const auto w = static_cast<std::size_t>(code_point_width(next_code_point(text, i)));
+    if (used + w > width - 1) break;  // room for the mark
+    used += w;
+    end = i;
+    (void)at;
+  }
+  return std::string(text.substr(0, end)) + mark;
 }
 
 }  // namespace vmtune::ui::tui

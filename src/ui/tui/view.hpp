@@ -16,6 +16,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/bpf_stats.hpp"
@@ -97,6 +98,7 @@ struct StallRow {
   std::uint64_t count = 0;
   double total_us = 0;
   double max_us = 0;
+  std::vector<std::uint64_t> slots;  ///< log2 µs histogram: slots[i] counts [2^i, 2^(i+1)) µs
 };
 
 struct Content {
@@ -152,7 +154,8 @@ struct ViewState {
   bool paused = false;
   double interval_s = 1.0;
   bool help = false;
-  bool detail = false;  ///< the selected finding's detail view
+  bool detail = false;      ///< the detail view of the finding `detail_rule`
+  std::string detail_rule;  ///< its rule id: a refresh that reorders the findings keeps it
   int detail_top = 0;
   bool ascii = false;  ///< draw with ASCII only (--ascii, or a locale that is not UTF-8)
 };
@@ -172,6 +175,7 @@ struct Key {
     escape,
     backspace,
     resize,
+    hangup,  ///< the terminal went away
     none
   };
   Kind kind = Kind::none;
@@ -186,6 +190,17 @@ struct Action {
 };
 
 Action handle_key(const Key& key, const Content& content, ViewState& state);
+
+/// After a refresh: selections clamped to the new rows, the detail view kept on its finding
+/// (found again by rule id) or closed when that finding is gone.
+void sync_state(const Content& content, ViewState& state);
+
+/// Terminal columns of escaped UTF-8 text: East Asian wide characters count two, combining
+/// marks none (what the terminal does, so a row never wraps).
+std::size_t display_width(std::string_view text);
+/// The longest prefix of `text` at most `width` columns wide, "…" (or "~" in ASCII) marking
+/// a cut.
+std::string cut_to_width(std::string_view text, std::size_t width, bool ascii);
 
 /// The process table as shown: filtered, grouped by cgroup when asked, sorted.
 std::vector<ProcessRow> table_rows(const Content& content, const ViewState& state);

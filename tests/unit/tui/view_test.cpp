@@ -16,6 +16,7 @@
 #include "rules/audit.hpp"
 #include "sampler/sampler.hpp"
 #include "test_support.hpp"
+#include "ui/tui/terminal.hpp"
 
 namespace vmtune::ui::tui {
 namespace {
@@ -170,7 +171,8 @@ TEST(Content, HostileProcessNamesAreEscaped) {
 TEST(Content, StallTotalsAndTheProcessesThatStalledLongest) {
   const auto snap = model::make_snapshot(sample_of(kLive), std::nullopt);
   model::BpfStats bpf;
-  bpf.histograms["memcg_reclaim_us"] = model::Log2Histogram{"us", {}, 40, 650000, 90000};
+  bpf.histograms["memcg_reclaim_us"] =
+      model::Log2Histogram{"us", {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 30, 5}, 40, 650000, 90000};
   bpf.histograms["writeback_pause_us"] = model::Log2Histogram{"us", {}, 0, 0, 0};
   model::ProcessStall writer;
   writer.pid = 4242;
@@ -187,7 +189,9 @@ TEST(Content, StallTotalsAndTheProcessesThatStalledLongest) {
   c.stalls_scope = "since start";
   const auto text = layout(c, ViewState{}, 120, 40).text();
   EXPECT_NE(text.find("Stalls (eBPF, since start)"), std::string::npos) << text;
-  EXPECT_NE(text.find("memcg reclaim 40× 650.0 ms (max 90.0 ms)"), std::string::npos) << text;
+  EXPECT_NE(text.find("memcg reclaim 40× 650.0 ms (max 90.0 ms) [4.10 ms ▂█▂ 32.8 ms]"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("stalled longest:  4242 dd\\x1b 650.0 ms memcg reclaim"), std::string::npos)
       << text;
   // Probes that could not attach: the panel says why.
@@ -195,6 +199,38 @@ TEST(Content, StallTotalsAndTheProcessesThatStalledLongest) {
                     h);
   EXPECT_NE(layout(c, ViewState{}, 120, 40).text().find("eBPF probes not attached: needs root"),
             std::string::npos);
+}
+
+TEST(Content, NumaNodesAndPostgresInstancesGetALineEach) {
+  auto s = sample_of(kLive);
+  model::Numa numa;
+  for (int id : {0, 1}) {
+    model::NumaNode n;
+    n.id = id;
+    n.meminfo = {{"MemTotal", 8ull << 30}, {"MemFree", (id + 1ull) << 30}};
+    n.numastat = {{"numa_miss", 7u * id}};
+    numa.nodes.push_back(n);
+  }
+  s.numa.value = numa;
+  model::PgInstance pg;
+  pg.data_dir = "/srv/pg/\x1bmain";
+  pg.port = 5433;
+  pg.segment_size = 4ull << 30;
+  pg.segment_backing = "4k";
+  pg.backend_pids = {1, 2, 3};
+  pg.page_tables_total = 228ull << 20;
+  pg.stats["database.hit_ratio"] = 0.992;
+  s.postgres.value = model::PostgresFacts{{pg}};
+  const auto b = build(s);
+  ASSERT_EQ(b.content.numa.size(), 2u);
+  EXPECT_EQ(b.content.numa[1], "node 1: free 2.00 GiB of 8.00 GiB, numa_miss 7");
+  ASSERT_EQ(b.content.postgres.size(), 1u);
+  EXPECT_EQ(b.content.postgres[0],
+            "/srv/pg/\\x1bmain (port 5433): segment 4.00 GiB 4k, 3 backends, page tables 228 MiB, "
+            "hit ratio 99.2%");
+  const auto text = layout(b.content, ViewState{}, 120, 40).text();
+  EXPECT_NE(text.find(b.content.postgres[0]), std::string::npos) << text;
+  EXPECT_NE(text.find("node 0: free"), std::string::npos) << text;
 }
 
 Key ch(char c) { return Key{Key::Kind::character, static_cast<char32_t>(c)}; }
@@ -317,6 +353,64 @@ TEST(Layout, DetailHelpAndAscii) {
   EXPECT_NE(text.find("-- Processes"), std::string::npos) << text;
 }
 
+TEST(Width, WideCharactersCountTwoColumnsAndNothingOverflows) {
+  EXPECT_EQ(display_width("abc"), 3u);
+  EXPECT_EQ(display_width("数据"), 4u);
+  EXPECT_EQ(display_width("e\xcc\x81"), 1u) << "e + combining acute";
+  EXPECT_EQ(display_width("\xff\xfe"), 2u) << "bad bytes count as one each";
+  EXPECT_EQ(cut_to_width("数据数据", 5, false), "数据…");
+  EXPECT_EQ(cut_to_width("数据数据", 5, true), "数据~");
+  EXPECT_EQ(cut_to_width("abc", 3, false), "abc");
+  EXPECT_EQ(cut_to_width("abcd", 0, false), "");
+  EXPECT_EQ(to_ascii("a·b→c±d数"), "a-b>c~d?");
+  EXPECT_EQ(to_ascii("\xe2\x86"), "?")
+      << "a sequence cut short is one '?', not a read past the end";
+
+  auto s = sample_of(kPg);
+  for (auto& p : *s.processes.value)
+    p.comm = "数据数据数据数据数据数据数据数据数据数据数据数据数据数据";
+  s.processes.value->front().cgroup = "/数据数据数据数据数据数据数据数据数据数据数据数据.slice";
+  const auto b = build(s);
+  for (const auto& [w, h] : std::vector<std::pair<int, int>>{{80, 24}, {120, 40}}) {
+    ViewState st;
+    const auto f = layout(b.content, st, w, h);
+    for (const auto& l : f.lines)
+      EXPECT_LE(display_width(l.text()), static_cast<std::size_t>(w)) << l.text();
+    st.group_by_cgroup = true;
+    for (const auto& l : layout(b.content, st, w, h).lines) {
+      EXPECT_LE(display_width(l.text()), static_cast<std::size_t>(w)) << l.text();
+    }
+  }
+}
+
+TEST(Keys, DetailFollowsItsFindingAcrossRefreshesAndClosesWhenItGoes) {
+  auto b = build(sample_of(kLive));
+  ASSERT_FALSE(b.content.findings.empty());
+  ViewState st;
+  st.focus = Focus::findings;
+  handle_key(kind(Key::Kind::enter), b.content, st);
+  ASSERT_TRUE(st.detail);
+  const auto rule = st.detail_rule;
+  // A new critical finding is put first: the detail stays on its own finding.
+  FindingRow urgent;
+  urgent.rule_id = "R-NEW-1";
+  urgent.severity = rules::Severity::critical;
+  b.content.findings.insert(b.content.findings.begin(), urgent);
+  sync_state(b.content, st);
+  EXPECT_TRUE(st.detail);
+  EXPECT_EQ(b.content.findings[static_cast<std::size_t>(st.finding_selected)].rule_id, rule);
+  // Its finding went away: the detail view closes, the selection stays in range.
+  b.content.findings.erase(b.content.findings.begin() + st.finding_selected);
+  sync_state(b.content, st);
+  EXPECT_FALSE(st.detail);
+  b.content.findings.clear();
+  sync_state(b.content, st);
+  EXPECT_EQ(st.finding_selected, 0);
+  EXPECT_FALSE(handle_key(kind(Key::Kind::enter), b.content, st).quit);
+  EXPECT_FALSE(st.detail) << "nothing to show";
+  EXPECT_TRUE(handle_key(kind(Key::Kind::hangup), b.content, st).quit) << "terminal gone: quit";
+}
+
 // Captured screens a reviewer can read (tests/screens/*.txt), kept current: each is compared
 // with layout() on the same fixture, and rewritten by VMTUNE_UPDATE_GOLDEN=1
 // build/dev/tests/unit_tui.
@@ -353,7 +447,7 @@ TEST(Screens, MatchTheCapturedScreens) {
   ViewState help;
   help.help = true;
   help.ascii = true;
-  check_screen("help-ascii-80x24.txt", layout(live.content, help, 80, 24).text());
+  check_screen("help-ascii-80x24.txt", to_ascii(layout(live.content, help, 80, 24).text()));
 }
 
 }  // namespace
