@@ -180,6 +180,9 @@ model::NumaNode read_node(const core::RootFs& fs, int id, std::vector<core::Erro
   if (auto text = read("distance")) {
     any |= store_parsed(parse_node_distance(*text, logical("distance")), node.distance, &bad);
   }
+  if (auto text = read("vmstat")) {
+    any |= store_parsed(parse_counters(*text, logical("vmstat"), &bad), node.vmstat, &bad);
+  }
   if (auto text = read("cpulist")) {
     node.cpulist = std::string(core::trim(*text));
     any = true;

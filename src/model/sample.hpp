@@ -164,6 +164,7 @@ struct NumaNode {
   std::vector<std::uint32_t> distance;
   std::string cpulist;
   std::vector<HugePagePool> hugepages;
+  Counters vmstat;  ///< nodeN/vmstat (pgscan_kswapd, pgsteal_direct, ... on kernels that have them)
 };
 
 struct Numa {

@@ -105,7 +105,9 @@ std::string sparkline(const std::vector<double>& values, std::size_t width, bool
   for (std::size_t i = values.size() - n; i < values.size(); ++i) top = std::max(top, values[i]);
   std::string out;
   for (std::size_t i = values.size() - n; i < values.size(); ++i) {
-    const auto level = static_cast<std::size_t>(std::clamp(values[i] / top * 7.0 + 0.5, 0.0, 7.0));
+    const double scaled = values[i] / top * 7.0 + 0.5;
+    const auto level =
+        std::isfinite(scaled) ? static_cast<std::size_t>(std::clamp(scaled, 0.0, 7.0)) : 0;
     out += ascii ? std::string(1, kAscii[level]) : std::string(kUtf[level]);
   }
   return out;
@@ -129,7 +131,7 @@ std::string distribution(const std::vector<std::uint64_t>& slots, bool ascii) {
     lo = std::min(lo, i);
     hi = i;
   }
-  if (lo > hi || hi >= 40) return "";
+  if (lo >= slots.size() || hi >= 40) return "";  // empty, or beyond any real latency
   std::vector<double> v;
   for (std::size_t i = lo; i <= hi; ++i) v.push_back(static_cast<double>(slots[i]));
   const auto edge = [](std::size_t i) {

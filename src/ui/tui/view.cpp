@@ -146,6 +146,15 @@ void add_stalls(const model::BpfStats* bpf, const std::string& why, Content& c) 
   }
 }
 
+/// The same node in the previous reading, when there is one.
+const model::NumaNode* previous_node(const model::Snapshot& snap, int id) {
+  if (!snap.previous || !snap.previous->numa.value) return nullptr;
+  for (const auto& n : snap.previous->numa.value->nodes) {
+    if (n.id == id) return &n;
+  }
+  return nullptr;
+}
+
 void add_numa(const model::Snapshot& snap, Content& c) {
   const auto& numa = snap.current.numa.value;
   if (!numa || numa->nodes.size() < 2) return;
@@ -155,6 +164,25 @@ void add_numa(const model::Snapshot& snap, Content& c) {
     if (total == n.meminfo.end() || free == n.meminfo.end()) continue;
     std::string line = fmt::format("node {}: free {} of {}", n.id, present::bytes(free->second),
                                    present::bytes(total->second));
+    if (const auto* before = previous_node(snap, n.id); before != nullptr && snap.rates) {
+      const double dt = snap.rates->interval_s;
+      const auto rate = [&](std::initializer_list<const char*> names) -> std::optional<double> {
+        std::optional<double> sum;
+        for (const char* k : names) {
+          const auto a = before->vmstat.find(k), b = n.vmstat.find(k);
+          if (a == before->vmstat.end() || b == n.vmstat.end() || b->second < a->second) continue;
+          sum = sum.value_or(0) + static_cast<double>(b->second - a->second) / dt;
+        }
+        return sum;
+      };
+      const auto kswapd = rate({"pgscan_kswapd"});
+      const auto direct = rate({"pgscan_direct"});
+      if (kswapd || direct) {
+        line +=
+            fmt::format(", scanned kswapd {}/s direct {}/s", present::fixed(kswapd.value_or(0), 0),
+                        present::fixed(direct.value_or(0), 0));
+      }
+    }
     const auto miss = n.numastat.find("numa_miss");
     if (miss != n.numastat.end()) line += fmt::format(", numa_miss {}", miss->second);
     c.numa.push_back(std::move(line));
@@ -355,15 +383,22 @@ constexpr SortColumn kSortOrder[] = {
 
 constexpr double kIntervals[] = {0.5, 1, 2, 5, 10, 30};
 
+/// `index + delta` within [0, n - 1], computed wide so no state can overflow it.
+int moved(int index, int delta, std::size_t n) {
+  const long long last = n == 0 ? 0 : static_cast<long long>(n) - 1;
+  return static_cast<int>(std::clamp(static_cast<long long>(index) + delta, 0LL, last));
+}
+
 void move_selection(ViewState& s, const Content& c, int delta) {
   if (s.focus == Focus::findings) {
-    const int n = static_cast<int>(c.findings.size());
-    s.finding_selected = std::clamp(s.finding_selected + delta, 0, std::max(0, n - 1));
+    s.finding_selected = moved(s.finding_selected, delta, c.findings.size());
   } else {
-    const int n = static_cast<int>(table_rows(c, s).size());
-    s.process_selected = std::clamp(s.process_selected + delta, 0, std::max(0, n - 1));
+    s.process_selected = moved(s.process_selected, delta, table_rows(c, s).size());
   }
 }
+
+/// The detail view scrolls at most this far (layout shows the end of shorter text).
+constexpr int kMaxDetailTop = 100000;
 
 Action filter_key(const Key& key, ViewState& s) {
   using K = Key::Kind;
@@ -394,16 +429,16 @@ Action detail_key(const Key& key, ViewState& s) {
       s.detail_top = 0;
       return Action{true, false, false};
     case K::up:
-      s.detail_top = std::max(0, s.detail_top - 1);
+      s.detail_top = std::clamp(s.detail_top, 1, kMaxDetailTop) - 1;
       return Action{true, false, false};
     case K::down:
-      ++s.detail_top;  // layout clamps
+      s.detail_top = std::min(std::clamp(s.detail_top, 0, kMaxDetailTop) + 1, kMaxDetailTop);
       return Action{true, false, false};
     case K::page_up:
-      s.detail_top = std::max(0, s.detail_top - 10);
+      s.detail_top = std::max(0, std::clamp(s.detail_top, 0, kMaxDetailTop) - 10);
       return Action{true, false, false};
     case K::page_down:
-      s.detail_top += 10;
+      s.detail_top = std::min(std::clamp(s.detail_top, 0, kMaxDetailTop) + 10, kMaxDetailTop);
       return Action{true, false, false};
     default:
       break;

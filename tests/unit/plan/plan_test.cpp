@@ -396,12 +396,13 @@ TEST(Plan, PoolGoesOnTheNumaNodesPostgresMayUse) {
 
   // Bound to both nodes of a three-node host with the third memoryless: split evenly.
   auto three = two_node_host("0-2");
-  three.current.numa.value->nodes.push_back(model::NumaNode{2, {{"MemTotal", 0}}, {}, {}, "", {}});
+  three.current.numa.value->nodes.push_back(
+      model::NumaNode{2, {{"MemTotal", 0}}, {}, {}, "", {}, {}});
   EXPECT_EQ(make_plan(pool_finding("1001"), three).steps[0].changes[0].key, "vm.nr_hugepages")
       << "every node with memory is allowed: the kernel's own spread is right";
   auto bound = two_node_host("0,1");
   bound.current.numa.value->nodes.push_back(
-      model::NumaNode{2, {{"MemTotal", 1u << 30}}, {}, {}, "", {}});
+      model::NumaNode{2, {{"MemTotal", 1u << 30}}, {}, {}, "", {}, {}});
   plan = make_plan(pool_finding("1001"), bound);
   ASSERT_EQ(plan.steps[0].changes.size(), 2u);
   EXPECT_EQ(plan.steps[0].changes[0].key, "node0/hugepages-2048kB");

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -194,6 +195,10 @@ TEST(Content, StallTotalsAndTheProcessesThatStalledLongest) {
       << text;
   EXPECT_NE(text.find("stalled longest:  4242 dd\\x1b 650.0 ms memcg reclaim"), std::string::npos)
       << text;
+  // A histogram with a count but no slots (found by tui_layout_fuzz) draws no distribution.
+  c.stalls.push_back(StallRow{"compaction", 3, 30, 20, {}});
+  EXPECT_NE(layout(c, ViewState{}, 200, 40).text().find("compaction 3× 30 µs (max 20 µs)"),
+            std::string::npos);
   // Probes that could not attach: the panel says why.
   c = build_content(snap, rules::Evaluation{}, nullptr, "eBPF probes not attached: needs root", "",
                     h);
@@ -221,9 +226,15 @@ TEST(Content, NumaNodesAndPostgresInstancesGetALineEach) {
   pg.page_tables_total = 228ull << 20;
   pg.stats["database.hit_ratio"] = 0.992;
   s.postgres.value = model::PostgresFacts{{pg}};
-  const auto b = build(s);
+  auto prev = s;
+  prev.monotonic_s = s.monotonic_s - 2;
+  s.numa.value->nodes[1].vmstat = {{"pgscan_kswapd", 1000 + 2 * 512}, {"pgscan_direct", 20}};
+  prev.numa.value->nodes[1].vmstat = {{"pgscan_kswapd", 1000}, {"pgscan_direct", 0}};
+  const auto b = build(s, prev);
   ASSERT_EQ(b.content.numa.size(), 2u);
-  EXPECT_EQ(b.content.numa[1], "node 1: free 2.00 GiB of 8.00 GiB, numa_miss 7");
+  EXPECT_EQ(b.content.numa[0], "node 0: free 1.00 GiB of 8.00 GiB, numa_miss 0");
+  EXPECT_EQ(b.content.numa[1],
+            "node 1: free 2.00 GiB of 8.00 GiB, scanned kswapd 512/s direct 10/s, numa_miss 7");
   ASSERT_EQ(b.content.postgres.size(), 1u);
   EXPECT_EQ(b.content.postgres[0],
             "/srv/pg/\\x1bmain (port 5433): segment 4.00 GiB 4k, 3 backends, page tables 228 MiB, "
@@ -409,6 +420,34 @@ TEST(Keys, DetailFollowsItsFindingAcrossRefreshesAndClosesWhenItGoes) {
   EXPECT_FALSE(handle_key(kind(Key::Kind::enter), b.content, st).quit);
   EXPECT_FALSE(st.detail) << "nothing to show";
   EXPECT_TRUE(handle_key(kind(Key::Kind::hangup), b.content, st).quit) << "terminal gone: quit";
+}
+
+// Found by tui_layout_fuzz: selections and scroll positions at the ends of int must not
+// overflow (UBSan) whatever key comes next.
+TEST(Keys, ExtremeStateNeverOverflows) {
+  const auto b = build(sample_of(kLive));
+  for (const int v : {INT_MAX, INT_MIN, -1}) {
+    ViewState st;
+    st.detail = true;
+    st.detail_top = v;
+    for (const auto k :
+         {Key::Kind::down, Key::Kind::page_down, Key::Kind::up, Key::Kind::page_up}) {
+      handle_key(kind(k), b.content, st);
+      EXPECT_GE(st.detail_top, 0);
+      EXPECT_LE(st.detail_top, 100000);
+    }
+    st = ViewState{};
+    st.process_selected = v;
+    st.finding_selected = v;
+    for (const auto k : {Key::Kind::down, Key::Kind::page_down, Key::Kind::end, Key::Kind::home}) {
+      handle_key(kind(k), b.content, st);
+      st.focus = st.focus == Focus::processes ? Focus::findings : Focus::processes;
+      handle_key(kind(k), b.content, st);
+    }
+    EXPECT_GE(st.process_selected, 0);
+    EXPECT_GE(st.finding_selected, 0);
+    expect_fits(layout(b.content, st, 100, 30), 100, 30);
+  }
 }
 
 // Captured screens a reviewer can read (tests/screens/*.txt), kept current: each is compared
