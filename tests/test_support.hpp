@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -102,6 +103,32 @@ inline CliResult run_vmtune(const std::string& args, const std::filesystem::path
   const int st = std::system(cmd.c_str());
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
 }
+
+/// Compares `got` with the golden file `path`; with VMTUNE_UPDATE_GOLDEN=1 in the environment,
+/// rewrites the file instead (and skips the test, saying so).
+inline void check_golden_file(const std::filesystem::path& path, const std::string& got) {
+  const char* update = std::getenv("VMTUNE_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << got;
+    GTEST_SKIP() << "updated " << path;
+  }
+  ASSERT_TRUE(std::filesystem::exists(path)) << path << " missing: run with VMTUNE_UPDATE_GOLDEN=1";
+  EXPECT_EQ(got, slurp(path)) << "differs from " << path;
+}
+
+/// Kills (SIGKILL) and reaps a child process when it goes out of scope, however the test ends.
+struct ChildReaper {
+  pid_t pid;
+  explicit ChildReaper(pid_t child) : pid(child) {}
+  ChildReaper(const ChildReaper&) = delete;
+  ChildReaper& operator=(const ChildReaper&) = delete;
+  ~ChildReaper() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
 
 /// Starts `vmtune ARGV...` in the background (no shell), stdout and stderr to `dir`/stdout and
 /// `dir`/stderr; returns its pid (reap it with wait_exit).

@@ -205,13 +205,7 @@ TEST(TopTmux, LiveAProcessThatFaultsHardRisesToTheTop) {
     }
   }
   ASSERT_GT(child, 0);
-  struct Reap {
-    pid_t pid;
-    ~Reap() {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  } reap{child};
+  const test::ChildReaper reap{child};
   TopSession t("top --no-trace --no-pg", 200, 50);
   const std::regex first_row(R"(PID +minflt/s[^\n]*\n *([0-9]+) )");
   const auto s = t.wait_for([&](const std::string& x) {

@@ -32,15 +32,7 @@ void check_golden(const std::string& name, std::string got) {
   const std::string src = VMTUNE_SOURCE_DIR;
   for (std::size_t pos; (pos = got.find(src)) != std::string::npos;)
     got.replace(pos, src.size(), "<src>");
-  const auto path = golden_dir() / name;
-  const char* update = std::getenv("VMTUNE_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << got;
-    GTEST_SKIP() << "updated " << path;
-  }
-  ASSERT_TRUE(fs::exists(path)) << path << " missing: run with VMTUNE_UPDATE_GOLDEN=1";
-  EXPECT_EQ(got, test::slurp(path)) << "differs from " << path;
+  test::check_golden_file(golden_dir() / name, got);
 }
 
 // A report with every element and hostile strings (ESC, bidi override, '|', '`', bad UTF-8).

@@ -166,13 +166,7 @@ TEST(RootFsLive, FileInAProcessDirectoryMustBeOwnedRegularAndNoLink) {
     ::_exit(0);
   }
   ASSERT_GT(child, 0);
-  struct Reap {
-    pid_t pid;
-    ~Reap() {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  } reap{child};
+  const test::ChildReaper reap{child};
   const RootFs fs;
   // Wait for the child's chdir.
   for (int i = 0; i < 200; ++i) {

@@ -454,15 +454,7 @@ TEST(Keys, ExtremeStateNeverOverflows) {
 // with layout() on the same fixture, and rewritten by VMTUNE_UPDATE_GOLDEN=1
 // build/dev/tests/unit_tui.
 void check_screen(const std::string& name, const std::string& got) {
-  const auto path = fs::path(VMTUNE_SOURCE_DIR) / "tests" / "screens" / name;
-  const char* update = std::getenv("VMTUNE_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << got;
-    GTEST_SKIP() << "updated " << path;
-  }
-  ASSERT_TRUE(fs::exists(path)) << path << " missing: run with VMTUNE_UPDATE_GOLDEN=1";
-  EXPECT_EQ(got, test::slurp(path)) << "differs from " << path;
+  test::check_golden_file(fs::path(VMTUNE_SOURCE_DIR) / "tests" / "screens" / name, got);
 }
 
 TEST(Screens, MatchTheCapturedScreens) {
