@@ -62,7 +62,8 @@ void clear_progress();
 
 /// --pg CONNINFO and --no-pg, shared by every command that samples.
 struct PgArgs {
-  std::string conninfo;   ///< empty: the PG* environment, else each discovered server's socket
+  /// One per --pg; empty: the PG* environment, else each discovered server's socket.
+  std::vector<std::string> conninfo;
   bool disabled = false;  ///< --no-pg
 };
 void add_pg_options(CLI::App* sub, PgArgs& pg, const std::string& disabled_help);

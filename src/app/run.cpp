@@ -137,15 +137,18 @@ bool open_sampler_or_report(const Context& ctx, std::optional<sampler::Sampler>&
 
 void add_pg_options(CLI::App* sub, PgArgs& pg, const std::string& disabled_help) {
   sub->add_option("--pg", pg.conninfo,
-                  "libpq connection string for PostgreSQL (default: the PG* environment, else "
-                  "each discovered server's socket)")
-      ->type_name("CONNINFO");
+                  "libpq connection string for a PostgreSQL server; repeat for several servers "
+                  "(default: the PG* environment, else each discovered server's socket)")
+      ->type_name("CONNINFO")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->take_all();
   sub->add_flag("--no-pg", pg.disabled, disabled_help);
 }
 
 void set_pg_options(const PgArgs& pg, sampler::Options& options) {
   options.postgres = !pg.disabled;
-  if (!pg.conninfo.empty()) options.conninfo = pg.conninfo;
+  options.conninfo = pg.conninfo;
 }
 
 sampler::Progress progress_line(const std::string& command) {

@@ -104,4 +104,18 @@ struct PostgresFacts {
   std::vector<PgInstance> instances;
 };
 
+/// How findings, plans and screens name an instance: its data directory (from /proc, else as the
+/// server reports it), then port and postmaster pid when known:
+/// "/var/lib/postgresql/15/main (port 5432, pid 812)". Untrusted text: escape before output.
+std::string pg_instance_label(const PgInstance& instance);
+
+/// Huge pages of `page_size` bytes the instance's shared memory needs: the server's own
+/// shared_memory_size_in_huge_pages when it reported one (and its huge_page_size is the default),
+/// else ceil(segment size / page_size) from smaps; 0 when neither is known (DOMAIN.md §4.1).
+std::uint64_t pg_hugepages_needed(const PgInstance& instance, std::uint64_t page_size);
+
+/// Huge pages of `page_size` bytes the instance holds now: its segment when hugetlb-backed (the
+/// whole mapping is reserved at mmap), else 0.
+std::uint64_t pg_hugepages_held(const PgInstance& instance, std::uint64_t page_size);
+
 }  // namespace vmtune::model

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <iterator>
 #include <optional>
+#include <set>
 
 #include "core/parse.hpp"
 #include "plan/limits.hpp"
@@ -92,13 +93,22 @@ std::string cgroup_root(const model::Snapshot& s) {
   return "/sys/" + mount;  // lint:logical-path (a path shown to the user, not opened)
 }
 
+/// The first instance's label, for a PostgreSQL recommendation that names none (rules written
+/// before rules ran per instance).
 std::string pg_label(const model::Snapshot& s) {
   const auto* pg = s.current.postgres.value ? &*s.current.postgres.value : nullptr;
   if (pg == nullptr || pg->instances.empty()) return "PostgreSQL";
-  const auto& i = pg->instances.front();
-  std::string label = i.data_dir.empty() ? std::string("PostgreSQL") : i.data_dir;
-  if (i.port) label += fmt::format(" (port {})", *i.port);
-  return label;
+  return model::pg_instance_label(pg->instances.front());
+}
+
+/// The instance a PostgreSQL change targets (by label); null when none matches.
+const model::PgInstance* pg_instance(const model::Snapshot& s, const std::string& label) {
+  const auto* pg = s.current.postgres.value ? &*s.current.postgres.value : nullptr;
+  if (pg == nullptr) return nullptr;
+  for (const auto& i : pg->instances) {
+    if (model::pg_instance_label(i) == label) return &i;
+  }
+  return nullptr;
 }
 
 /// Why a recommendation cannot be applied as it stands on this kernel; empty when it can.
@@ -187,7 +197,7 @@ Change make_change(const rules::Finding& f, const rules::Recommendation& r,
   Change c;
   c.kind = r.kind;
   c.key = r.key;
-  c.target = r.kind == RecommendationKind::postgresql ? pg_label(s) : r.target;
+  c.target = r.kind == RecommendationKind::postgresql && r.target.empty() ? pg_label(s) : r.target;
   c.current = r.current;
   c.proposed = r.proposed;
   c.path = live_path(r, s);
@@ -226,29 +236,41 @@ void size_pool_for_shared_buffers(std::vector<Step>& steps, const model::Snapsho
   for (auto& c : steps[kPool].changes) {
     if (c.key == "vm.nr_hugepages") pool = &c;
   }
-  const Change* sb = nullptr;
-  for (const auto& c : steps[kPostgres].changes) {
-    if (c.key == "shared_buffers") sb = &c;
-  }
-  const auto* pg = s.current.postgres.value ? &*s.current.postgres.value : nullptr;
-  if (pool == nullptr || sb == nullptr || pg == nullptr || pg->instances.empty()) return;
-  const auto& values = pg->instances.front().setting_values;
-  const auto cur = values.find("shared_buffers");
-  const auto block = values.find("block_size");
-  const auto want = core::parse_u64(pool->proposed);
+  const auto want = pool == nullptr ? std::nullopt : core::parse_u64(pool->proposed);
   const auto page = meminfo(s, "Hugepagesize");
-  const auto next = pg_bytes(sb->proposed, block == values.end() ? 8192.0 : block->second);
-  if (cur == values.end() || !want || !page || *page == 0 || !next || *next <= cur->second) return;
-  // PostgreSQL's shared memory grows by a little more than shared_buffers: each 8 kB buffer
+  if (!want || !page || *page == 0) return;
+  // PostgreSQL's shared memory changes by a little more than shared_buffers: each 8 kB buffer
   // also has a descriptor, an I/O condition variable and a checkpoint sort slot (about 1.5 %
-  // together, PostgreSQL 15), and the pool keeps R-PG-HP-1's 2 % margin on top.
+  // together, PostgreSQL 15), and the pool keeps R-PG-HP-1's 2 % margin on top. A smaller
+  // shared_buffers frees only the buffers themselves (rounded down): the pool never comes up
+  // short.
   constexpr double kGrowth = 1.04;
-  const auto extra = static_cast<std::uint64_t>(
-      std::ceil((*next - cur->second) * kGrowth / static_cast<double>(*page)));
-  pool->proposed = std::to_string(*want + extra);
-  const std::string why =
-      fmt::format("{} more pages for shared_buffers = {} (proposed below) than for today's", extra,
-                  sb->proposed);
+  std::int64_t delta = 0;
+  std::string why;
+  for (const auto& c : steps[kPostgres].changes) {
+    if (c.key != "shared_buffers") continue;
+    const auto* inst = pg_instance(s, c.target);
+    if (inst == nullptr) inst = pg_instance(s, pg_label(s));
+    if (inst == nullptr) continue;
+    const auto& values = inst->setting_values;
+    const auto cur = values.find("shared_buffers");
+    const auto block = values.find("block_size");
+    const auto next = pg_bytes(c.proposed, block == values.end() ? 8192.0 : block->second);
+    if (cur == values.end() || !next || *next == cur->second) continue;
+    const double bytes = *next - cur->second;
+    const auto pages =
+        bytes > 0
+            ? static_cast<std::int64_t>(std::ceil(bytes * kGrowth / static_cast<double>(*page)))
+            : -static_cast<std::int64_t>(std::floor(-bytes / static_cast<double>(*page)));
+    if (pages == 0) continue;
+    delta += pages;
+    why += fmt::format("{}{}{} pages for shared_buffers = {} of {} (proposed below)",
+                       why.empty() ? "" : "; ", pages > 0 ? "+" : "-", std::llabs(pages),
+                       c.proposed, c.target);
+  }
+  if (delta == 0) return;
+  const auto next_pool = std::max<std::int64_t>(0, static_cast<std::int64_t>(*want) + delta);
+  pool->proposed = std::to_string(next_pool);
   pool->note = pool->note.empty() ? why : pool->note + "; " + why;
   rules::Recommendation r;
   r.key = pool->key;
@@ -269,21 +291,26 @@ std::vector<unsigned> memory_nodes(const model::Snapshot& s) {
   return out;
 }
 
-/// The nodes PostgreSQL's postmaster may allocate from, when that is fewer than `nodes`.
+/// The nodes PostgreSQL's postmasters may allocate from (the union over every instance), when
+/// that is fewer than `nodes`; empty when any instance may use every node or is not known.
 std::vector<unsigned> postgres_nodes(const model::Snapshot& s, const std::vector<unsigned>& nodes) {
   const auto* pg = s.current.postgres.value ? &*s.current.postgres.value : nullptr;
   if (pg == nullptr || pg->instances.empty() || !s.current.processes.value) return {};
-  const int pid = pg->instances.front().postmaster_pid;
-  for (const auto& p : *s.current.processes.value) {
-    if (p.pid != pid || pid == 0) continue;
-    const auto allowed = core::parse_id_list(p.mems_allowed, 4095);
+  std::set<unsigned> used;
+  for (const auto& inst : pg->instances) {
+    const int pid = inst.postmaster_pid;
+    const auto p =
+        std::find_if(s.current.processes.value->begin(), s.current.processes.value->end(),
+                     [pid](const model::Process& x) { return x.pid == pid; });
+    if (pid <= 0 || p == s.current.processes.value->end()) return {};
+    const auto allowed = core::parse_id_list(p->mems_allowed, 4095);
     if (!allowed) return {};
-    std::vector<unsigned> out;
-    std::set_intersection(nodes.begin(), nodes.end(), allowed->begin(), allowed->end(),
-                          std::back_inserter(out));
-    return out.size() < nodes.size() ? out : std::vector<unsigned>{};
+    used.insert(allowed->begin(), allowed->end());
   }
-  return {};
+  std::vector<unsigned> out;
+  std::set_intersection(nodes.begin(), nodes.end(), used.begin(), used.end(),
+                        std::back_inserter(out));
+  return out.size() < nodes.size() ? out : std::vector<unsigned>{};
 }
 
 /// On a NUMA host where PostgreSQL may allocate only from some nodes (numactl --membind, a
@@ -453,7 +480,8 @@ Plan make_plan(const rules::Evaluation& evaluation, const model::Snapshot& snaps
       auto& step = steps[step_of(r)];
       auto same = std::find_if(step.changes.begin(), step.changes.end(), [&](const Change& c) {
         return c.kind == r.kind && c.key == r.key &&
-               (r.kind == RecommendationKind::postgresql || c.target == r.target);
+               (c.target == r.target ||
+                (r.kind == RecommendationKind::postgresql && r.target.empty()));
       });
       if (same != step.changes.end()) {
         if (std::find(same->rules.begin(), same->rules.end(), f.rule_id) == same->rules.end()) {

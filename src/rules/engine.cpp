@@ -129,13 +129,14 @@ std::optional<Pending> make_recommendation(const Rule& rule, const RecommendSpec
 /// Evaluates one selected rule: a finding with its recommendations when it fires, else nothing
 /// (a rule that cannot be evaluated is listed in out.not_evaluated).
 std::optional<PendingFinding> evaluate_rule(const Rule& rule, std::size_t idx,
-                                            const EvalContext& ctx, Evaluation& out) {
+                                            const EvalContext& ctx, const std::string& subject,
+                                            Evaluation& out) {
   // One memo per rule and sample: each [rule.let] is evaluated once, however many of the
   // rule's expressions use it.
   LetMemo memo;
   const Gate gate = check_gate(rule, ctx, memo);
   if (!gate.missing.empty()) {
-    out.not_evaluated.push_back(NotEvaluated{rule.id, rule.title, gate.missing});
+    out.not_evaluated.push_back(NotEvaluated{rule.id, rule.title, gate.missing, subject});
     return std::nullopt;
   }
   if (!gate.fires) return std::nullopt;
@@ -143,13 +144,45 @@ std::optional<PendingFinding> evaluate_rule(const Rule& rule, std::size_t idx,
   PendingFinding pf;
   pf.order = idx;
   pf.finding = make_finding(rule, ctx, memo);
+  pf.finding.subject = subject;
+  const std::string about = subject.empty() ? rule.id : rule.id + " for " + subject;
   for (const auto& spec : rule.recommend) {
-    auto p = make_recommendation(rule, spec, ctx, memo, out.notes);
+    std::vector<std::string> notes;
+    auto p = make_recommendation(rule, spec, ctx, memo, notes);
+    for (auto& n : notes)
+      out.notes.push_back(subject.empty() ? n : n.replace(0, rule.id.size(), about));
     if (!p) continue;
+    // A PostgreSQL setting belongs to the instance the rule was evaluated for.
+    if (p->rec.kind == RecommendationKind::postgresql && p->rec.target.empty() &&
+        !subject.empty()) {
+      p->rec.target = subject;
+      if (auto cur = current_setting(p->rec.kind, p->rec.key, subject, ctx.snapshot)) {
+        p->rec.current = *cur;
+      }
+    }
     pf.had_values = true;
     pf.recs.push_back(std::move(*p));
   }
   return pf;
+}
+
+/// Evaluates a selected rule: once, or once per PostgreSQL instance for a per-instance rule
+/// (with no instance, once without one, so the rule says it has nothing to describe).
+void evaluate_selected(const Rule& rule, std::size_t idx, const EvalContext& ctx, Evaluation& out,
+                       std::vector<PendingFinding>& pending) {
+  const auto* pg =
+      ctx.snapshot.current.postgres.value ? &*ctx.snapshot.current.postgres.value : nullptr;
+  if (!rule.per_postgres_instance || pg == nullptr || pg->instances.empty()) {
+    if (auto pf = evaluate_rule(rule, idx, ctx, {}, out)) pending.push_back(std::move(*pf));
+    return;
+  }
+  for (const auto& inst : pg->instances) {
+    EvalContext one = ctx;
+    one.pg_instance = &inst;
+    if (auto pf = evaluate_rule(rule, idx, one, model::pg_instance_label(inst), out)) {
+      pending.push_back(std::move(*pf));
+    }
+  }
 }
 
 using SettingKey = std::tuple<RecommendationKind, std::string, std::string>;
@@ -220,8 +253,11 @@ void drop_applied(std::vector<PendingFinding>& pending, const std::vector<Rule>&
     pf.finding.recommendations = std::move(kept);
     if (pf.had_values && pf.finding.recommendations.empty() && !applied.empty() &&
         !rules[pf.order].always_report) {
-      notes.push_back(pf.finding.rule_id + ": already at the proposed value (" +
-                      join(applied, ", ") + "); not reported");
+      const std::string about = pf.finding.subject.empty()
+                                    ? pf.finding.rule_id
+                                    : pf.finding.rule_id + " for " + pf.finding.subject;
+      notes.push_back(about + ": already at the proposed value (" + join(applied, ", ") +
+                      "); not reported");
       pf.finding.rule_id.clear();  // suppressed
     }
   }
@@ -287,8 +323,8 @@ Evaluation Engine::evaluate(const model::Snapshot& snapshot, const Config& confi
     } else if (!rule.profiles.empty() && std::find(rule.profiles.begin(), rule.profiles.end(),
                                                    ctx.profile) == rule.profiles.end()) {
       other_profile.push_back(rule.id);
-    } else if (auto pf = evaluate_rule(rule, idx, ctx, out)) {
-      pending.push_back(std::move(*pf));
+    } else {
+      evaluate_selected(rule, idx, ctx, out, pending);
     }
   }
 

@@ -77,6 +77,10 @@ struct Recommendation {
 struct Finding {
   std::string rule_id;  ///< "R-SWAP-1"
   std::string title;
+  /// What the finding is about when a rule runs once per subject: the PostgreSQL instance's
+  /// label ("/var/lib/postgresql/15/main (port 5432, pid 812)"); empty for host-wide findings.
+  /// Untrusted text.
+  std::string subject;
   Severity severity = Severity::info;
   std::vector<Evidence> evidence;
   std::string rationale;
@@ -90,6 +94,7 @@ struct NotEvaluated {
   std::string rule_id;
   std::string title;
   std::string reason;
+  std::string subject;  ///< as Finding::subject
 };
 
 /// Where vmtune runs (model/context.hpp); an Evaluation says in which context it was made.

@@ -227,7 +227,7 @@ class Loader {
     if (auto st = check_keys(t,
                              {"id", "title", "severity", "severity_if", "profiles", "requires",
                               "constants", "let", "when", "evidence", "recommend", "rationale",
-                              "references", "always_report", "symptoms"},
+                              "references", "always_report", "symptoms", "for_each"},
                              "[[rule]]");
         !st) {
       return std::move(st).error();
@@ -240,6 +240,12 @@ class Loader {
       if (!ar->is_boolean())
         return err(ar->source().begin, "always_report", "expected true or false");
       r.always_report = ar->as_boolean()->get();
+    }
+    if (const auto* fe = t.get("for_each")) {
+      if (!fe->is_string() || fe->as_string()->get() != "postgres_instance") {
+        return err(fe->source().begin, "for_each", "expected \"postgres_instance\"");
+      }
+      r.per_postgres_instance = true;
     }
     const Scope scope{&r.constants, true, &r.lets};
     if (auto st = lets(t, scope, r); !st) return std::move(st).error();

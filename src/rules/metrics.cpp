@@ -316,7 +316,12 @@ std::optional<std::string> current_setting(RecommendationKind kind, const std::s
       return std::to_string(*p->nr);
     }
     case RecommendationKind::postgresql: {
-      const auto* i = pg_first(s);
+      const model::PgInstance* i = target.empty() ? pg_first(s) : nullptr;
+      if (const auto* pg = get(s.current.postgres); pg != nullptr && !target.empty()) {
+        for (const auto& inst : pg->instances) {
+          if (model::pg_instance_label(inst) == target) i = &inst;
+        }
+      }
       if (i == nullptr) return std::nullopt;
       const auto it = i->settings.find(key);
       if (it == i->settings.end()) return std::nullopt;

@@ -32,6 +32,9 @@ struct EvalContext {
   const model::Snapshot& snapshot;
   std::string profile = "general";          ///< resolved workload profile: database|general|latency
   std::optional<double> db_reserved_bytes;  ///< memory reserved for the database, bytes
+  /// The PostgreSQL instance postgres.* metrics describe (a rule evaluated per instance);
+  /// null: the first instance found.
+  const model::PgInstance* pg_instance = nullptr;
 };
 
 /// A resolved metric name.
@@ -54,7 +57,8 @@ std::vector<std::string> derived_metrics();
 
 /// Today's value of the setting a recommendation is about, as text; nullopt when unknown.
 /// sysctl: sysctl.<key>; thp: enabled|defrag|shmem_enabled|khugepaged/<file>; hugetlb:
-/// "hugepages-<size>kB" -> nr_hugepages; postgresql: the first instance's setting; cgroup:
+/// "hugepages-<size>kB" -> nr_hugepages; postgresql: the setting of the instance whose label
+/// (model::pg_instance_label) is `target`, or of the first instance when `target` is empty; cgroup:
 /// memory.high|max|low|min|swap.max of cgroup `target` ("max" when unlimited).
 std::optional<std::string> current_setting(RecommendationKind kind, const std::string& key,
                                            const std::string& target,

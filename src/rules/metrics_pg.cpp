@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Registry tables for PostgreSQL (the first instance found), eBPF aggregates (audit --trace)
+// Registry tables for PostgreSQL (the instance in scope: EvalContext::pg_instance, else the
+// first found), eBPF aggregates (audit --trace)
 // and vmtune.toml (config.*).
 #include <algorithm>
 #include <utility>
@@ -15,7 +16,7 @@ using model::Snapshot;
 /// An optional amount of the first instance.
 Getter pg_opt(std::optional<std::uint64_t> model::PgInstance::*field, std::string what) {
   return [field, what](const EvalContext& c) {
-    const auto* i = pg_first(c.snapshot);
+    const auto* i = pg_in(c);
     if (i == nullptr) return pg_missing(c.snapshot);
     return opt(i->*field, "PostgreSQL " + what);
   };
@@ -27,18 +28,58 @@ Eval pg_instances(const EvalContext& c) {
   return num(static_cast<std::uint64_t>(pg->instances.size()));
 }
 
+/// The default huge page size (meminfo Hugepagesize), bytes; absent without hugetlb support.
+std::optional<std::uint64_t> hugepage_size(const Snapshot& s) {
+  const auto* m = get(s.current.meminfo);
+  if (m == nullptr) return std::nullopt;
+  const auto it = m->fields.find("Hugepagesize");
+  if (it == m->fields.end() || it->second == 0) return std::nullopt;
+  return it->second;
+}
+
+Eval hugepage_size_missing(const Snapshot& s) {
+  if (!s.current.meminfo.ok()) return Eval::absent(needs(s.current.meminfo, "meminfo"));
+  return Eval::absent("meminfo.Hugepagesize is absent (no hugetlb support)");
+}
+
+/// Σ over every instance of f(instance, page size): the host-wide hugetlb need or use.
+template <typename F>
+Getter pg_all_pages(F f) {
+  return [f](const EvalContext& c) {
+    const auto* pg = get(c.snapshot.current.postgres);
+    if (pg == nullptr) return Eval::absent(needs(c.snapshot.current.postgres, "postgres"));
+    const auto page = hugepage_size(c.snapshot);
+    if (!page) return hugepage_size_missing(c.snapshot);
+    std::uint64_t n = 0;
+    for (const auto& i : pg->instances) n += f(i, *page);
+    return num(n);
+  };
+}
+
+/// f(instance in scope, page size).
+template <typename F>
+Getter pg_pages(F f) {
+  return [f](const EvalContext& c) {
+    const auto* i = pg_in(c);
+    if (i == nullptr) return pg_missing(c.snapshot);
+    const auto page = hugepage_size(c.snapshot);
+    if (!page) return hugepage_size_missing(c.snapshot);
+    return num(f(*i, *page));
+  };
+}
+
 /// A fact of the first instance that is always known when the instance is.
 template <typename F>
 Getter pg_fact(F fact) {
   return [fact](const EvalContext& c) {
-    const auto* i = pg_first(c.snapshot);
+    const auto* i = pg_in(c);
     if (i == nullptr) return pg_missing(c.snapshot);
     return fact(*i);
   };
 }
 
 Eval pg_postmaster_hugetlb(const EvalContext& c) {
-  const auto* i = pg_first(c.snapshot);
+  const auto* i = pg_in(c);
   if (i == nullptr) return pg_missing(c.snapshot);
   const auto* ps = get(c.snapshot.current.processes);
   if (ps == nullptr) return Eval::absent(needs(c.snapshot.current.processes, "processes"));
@@ -48,9 +89,9 @@ Eval pg_postmaster_hugetlb(const EvalContext& c) {
   return Eval::absent("postmaster process not in the process scan");
 }
 
-Eval pg_setting(const Snapshot& s, const std::string& key) {
-  const auto* i = pg_first(s);
-  if (i == nullptr) return pg_missing(s);
+Eval pg_setting(const EvalContext& c, const std::string& key) {
+  const auto* i = pg_in(c);
+  if (i == nullptr) return pg_missing(c.snapshot);
   // Numeric form first (bytes for memory settings), else the text.
   if (const auto v = i->setting_values.find(key); v != i->setting_values.end()) {
     return Eval::of(v->second);
@@ -64,9 +105,9 @@ Eval pg_setting(const Snapshot& s, const std::string& key) {
   return Eval::of(it->second);
 }
 
-Eval pg_stat(const Snapshot& s, const std::string& key) {
-  const auto* i = pg_first(s);
-  if (i == nullptr) return pg_missing(s);
+Eval pg_stat(const EvalContext& c, const std::string& key) {
+  const auto* i = pg_in(c);
+  if (i == nullptr) return pg_missing(c.snapshot);
   const auto it = i->stats.find(key);
   if (it == i->stats.end()) return Eval::absent("PostgreSQL statistic " + key + " not collected");
   return Eval::of(it->second);
@@ -150,6 +191,14 @@ Table postgres_metrics() {
   using I = model::PgInstance;
   return {
       {"postgres.instances", Type::number, "", pg_instances},
+      {"postgres.instance", Type::string, "",
+       pg_fact([](const I& i) { return Eval::of(model::pg_instance_label(i)); })},
+      {"postgres.hugepages_needed", Type::number, "pages", pg_pages(model::pg_hugepages_needed)},
+      {"postgres.hugepages_held", Type::number, "pages", pg_pages(model::pg_hugepages_held)},
+      {"postgres.all_hugepages_needed", Type::number, "pages",
+       pg_all_pages(model::pg_hugepages_needed)},
+      {"postgres.all_hugepages_held", Type::number, "pages",
+       pg_all_pages(model::pg_hugepages_held)},
       {"postgres.backends", Type::number, "",
        pg_fact([](const I& i) { return num(static_cast<std::uint64_t>(i.backend_pids.size())); })},
       {"postgres.postmaster_pid", Type::number, "",
@@ -197,12 +246,12 @@ std::vector<KeyedSection> postgres_keyed_sections() {
                        field_names().postgres_settings);
   setting.type = Type::any;
   setting.make = [](const std::string& key) -> Getter {
-    return [key](const EvalContext& c) { return pg_setting(c.snapshot, key); };
+    return [key](const EvalContext& c) { return pg_setting(c, key); };
   };
   auto stat = keyed("postgres.stat.", "a PostgreSQL statistic vmtune reads", pg_database_stats());
   stat.dynamic = pg_view_column;
   stat.make = [](const std::string& key) -> Getter {
-    return [key](const EvalContext& c) { return pg_stat(c.snapshot, key); };
+    return [key](const EvalContext& c) { return pg_stat(c, key); };
   };
   return {setting, stat};
 }
@@ -281,6 +330,10 @@ const model::PgInstance* pg_first(const Snapshot& s) {
   const auto* pg = get(s.current.postgres);
   if (pg == nullptr || pg->instances.empty()) return nullptr;
   return &pg->instances.front();
+}
+
+const model::PgInstance* pg_in(const EvalContext& c) {
+  return c.pg_instance != nullptr ? c.pg_instance : pg_first(c.snapshot);
 }
 
 Eval pg_missing(const Snapshot& s) {

@@ -131,6 +131,8 @@ Eval worst_missing(const model::Snapshot& s);
 
 const model::HugePagePool* pool_by_size(const model::Snapshot& s, std::uint64_t bytes);
 const model::PgInstance* pg_first(const model::Snapshot& s);
+/// The instance postgres.* metrics describe: the one in scope, else the first.
+const model::PgInstance* pg_in(const EvalContext& c);
 Eval pg_missing(const model::Snapshot& s);
 
 }  // namespace vmtune::rules::registry

@@ -65,6 +65,10 @@ struct Rule {
   /// Report the finding even when all its recommendations are already applied (the condition
   /// is about a symptom, not only about the setting).
   bool always_report = false;
+  /// `for_each = "postgres_instance"`: evaluated once per PostgreSQL instance, postgres.*
+  /// metrics describing that instance; each finding names it (Finding::subject) and its
+  /// postgresql recommendations target it.
+  bool per_postgres_instance = false;
   std::vector<EvidenceSpec> evidence;
   std::vector<RecommendSpec> recommend;
   std::string rationale;

@@ -44,9 +44,10 @@ struct Options {
   bool processes = true;  ///< scan /proc/PID
   collect::SmapsRollup smaps = collect::SmapsRollup::selected;
   bool cgroups = true;
-  bool postgres = true;                 ///< PostgreSQL discovery, connection and page cache
-  std::optional<std::string> conninfo;  ///< --pg; default: PG* environment, else each socket
-  double trace_s = 0;                   ///< eBPF probes for this long inside the window (live only)
+  bool postgres = true;  ///< PostgreSQL discovery, connection and page cache
+  /// --pg, one per server; empty: the PG* environment, else each discovered socket.
+  std::vector<std::string> conninfo;
+  double trace_s = 0;   ///< eBPF probes for this long inside the window (live only)
   bool record = false;  ///< keep what each reading read (Window::captured), for a snapshot
 };
 

@@ -13,20 +13,35 @@ namespace {
 
 constexpr const char* kSource = "postgres";
 
-/// The discovered instance a connection reached: same port, and the same data directory when
-/// the role may see it.
+/// "host" of a connection description ("host=/run/x port=5432 user=..."); empty without one.
+std::string described_host(const std::string& connection) {
+  const auto at = connection.rfind("host=", 0) == 0 ? 0 : connection.find(" host=");
+  if (at == std::string::npos) return {};
+  const auto from = connection.find('=', at) + 1;
+  return connection.substr(from, connection.find(' ', from) - from);
+}
+
+/// The discovered instance a connection reached: the same data directory when the role may see
+/// it; else the same port, and for a Unix socket the same socket directory (two clusters may
+/// share a port number on different socket directories).
 model::PgInstance* match(std::vector<model::PgInstance>& instances, const model::PgInstance& conn) {
   const auto port = conn.setting_values.find("port");
   const auto dir = conn.settings.find("data_directory");
+  const std::string host = described_host(conn.connection);
   for (auto& inst : instances) {
     if (dir != conn.settings.end() && !inst.data_dir.empty()) {
       if (dir->second == inst.data_dir) return &inst;
       continue;
     }
-    if (port != conn.setting_values.end() && inst.port &&
-        static_cast<int>(port->second) == *inst.port) {
-      return &inst;
+    if (port == conn.setting_values.end() || !inst.port ||
+        static_cast<int>(port->second) != *inst.port) {
+      continue;
     }
+    if (!host.empty() && host.front() == '/' && !inst.socket_dir.empty() &&
+        host != inst.socket_dir) {
+      continue;
+    }
+    return &inst;
   }
   return nullptr;
 }
@@ -72,18 +87,24 @@ void collect_postgres(const core::RootFs& fs, const PostgresOptions& options,
   model::PostgresFacts facts;
   facts.instances = discover_instances(fs, sample, fs.is_live());
   // A captured tree is another machine: connect only when asked to explicitly.
-  const bool connect = options.connect && (fs.is_live() || options.conninfo.has_value());
+  const bool connect = options.connect && (fs.is_live() || !options.conninfo.empty());
   if (connect) {
-    if (options.conninfo || pg_environment_set()) {
-      model::PgInstance conn;
-      query_server(options.conninfo.value_or(""), conn, sample.unavailable);
-      if (auto* inst = conn.connected ? match(facts.instances, conn) : nullptr) {
-        merge_connection(*inst, std::move(conn));
-      } else if (conn.connected || facts.instances.empty()) {
-        facts.instances.push_back(std::move(conn));  // a server not found in /proc (remote)
-      } else {
-        // Failed, and there are discovered instances: say so on the first one.
-        merge_connection(facts.instances.front(), std::move(conn));
+    if (!options.conninfo.empty() || pg_environment_set()) {
+      auto conninfos = options.conninfo;
+      if (conninfos.empty()) conninfos.emplace_back();  // the PG* environment
+      for (const auto& conninfo : conninfos) {
+        model::PgInstance conn;
+        query_server(conninfo, conn, sample.unavailable);
+        if (auto* inst = conn.connected ? match(facts.instances, conn) : nullptr) {
+          merge_connection(*inst, std::move(conn));
+        } else if (conn.connected || facts.instances.empty() || conninfos.size() > 1) {
+          // A server not found in /proc (remote), or a failed one of several: its own entry,
+          // so the error stays with the server it is about.
+          facts.instances.push_back(std::move(conn));
+        } else {
+          // One failed connection, and there are discovered instances: say so on the first.
+          merge_connection(facts.instances.front(), std::move(conn));
+        }
       }
     } else {
       for (auto& inst : facts.instances) {

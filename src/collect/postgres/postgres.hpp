@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "collect/postgres/page_cache.hpp"
 #include "core/root_fs.hpp"
@@ -17,7 +18,7 @@ struct PostgresOptions {
   /// Connect to the servers. Conninfo order: `conninfo` (--pg), else the PG* environment,
   /// else each discovered instance's socket directory and port.
   bool connect = true;
-  std::optional<std::string> conninfo;
+  std::vector<std::string> conninfo;  ///< one per --pg
   /// Measure page-cache residency of the relation files (needs read access to the data dir).
   bool page_cache = true;
   PageCacheLimits page_cache_limits;

@@ -96,6 +96,7 @@ Json audit_to_json(const AuditReport& rep) {
     Json fj;
     fj["rule_id"] = t(f.rule_id);
     fj["title"] = t(f.title);
+    fj["subject"] = t(f.subject);
     fj["severity"] = rules::to_string(f.severity);
     fj["rule_file"] = t(f.rule_file);
     fj["evidence"] = Json::array();
@@ -114,8 +115,10 @@ Json audit_to_json(const AuditReport& rep) {
   }
   j["not_evaluated"] = Json::array();
   for (const auto& n : ev.not_evaluated) {
-    j["not_evaluated"].push_back(
-        {{"rule_id", t(n.rule_id)}, {"title", t(n.title)}, {"reason", lines(n.reason)}});
+    j["not_evaluated"].push_back({{"rule_id", t(n.rule_id)},
+                                  {"title", t(n.title)},
+                                  {"subject", t(n.subject)},
+                                  {"reason", lines(n.reason)}});
   }
   j["notes"] = text_array(ev.notes, lines);
   j["unavailable"] = Json::array();

@@ -119,6 +119,7 @@ std::string render_finding(const rules::Finding& f) {
   std::string sev = rules::to_string(f.severity);
   for (auto& ch : sev) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   std::string out = "\n### " + sev + " " + md(f.rule_id) + ": " + md(f.title) + "\n\n";
+  if (!f.subject.empty()) out += "**Instance:** " + md(f.subject) + "\n\n";
   out += render_evidence(f.evidence);
   out += render_changes(f.recommendations);
   if (!f.rationale.empty()) out += "**Why.** " + prose(f.rationale) + "\n\n";
@@ -135,7 +136,8 @@ std::string render_not_evaluated(const std::vector<rules::NotEvaluated>& list) {
   if (list.empty()) return {};
   std::string out = "\n## Not evaluated\n\n| rule | title | reason |\n|---|---|---|\n";
   for (const auto& n : list) {
-    out += "| " + md(n.rule_id) + " | " + md(n.title) + " | " + prose(n.reason) + " |\n";
+    out += "| " + md(n.rule_id) + " | " + md(n.title) +
+           (n.subject.empty() ? "" : " (" + md(n.subject) + ")") + " | " + prose(n.reason) + " |\n";
   }
   return out;
 }

@@ -120,6 +120,7 @@ std::string render_change(const rules::Recommendation& r, const Style& st) {
 std::string render_finding(const rules::Finding& f, const Style& st) {
   std::string out = "\n" + st.severity(f.severity) + " " + st.bold(escape_text(f.rule_id)) + "  " +
                     st.bold(escape_text(f.title)) + "\n";
+  if (!f.subject.empty()) out += "  Instance: " + escape_text(f.subject) + "\n";
   out += render_evidence(f.evidence, st);
   if (!f.recommendations.empty()) {
     out += "  Change:\n";
@@ -138,7 +139,8 @@ std::string render_not_evaluated(const std::vector<rules::NotEvaluated>& list, c
   if (list.empty()) return {};
   std::string out = "\n" + st.bold("Not evaluated (" + std::to_string(list.size()) + ")") + "\n";
   for (const auto& n : list) {
-    out += "  " + escape_text(n.rule_id) + "  " + escape_text(n.title) + "\n";
+    out += "  " + escape_text(n.rule_id) + "  " + escape_text(n.title) +
+           (n.subject.empty() ? "" : " (" + escape_text(n.subject) + ")") + "\n";
     out += wrap(n.reason, 6);
   }
   return out;

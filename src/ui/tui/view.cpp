@@ -259,7 +259,8 @@ FindingRow finding_row(const rules::Finding& f) {
   FindingRow row;
   row.severity = f.severity;
   row.rule_id = escape_text(f.rule_id);
-  row.title = escape_text(f.title);
+  row.subject = escape_text(f.subject);
+  row.title = escape_text(f.title) + (f.subject.empty() ? "" : " · " + row.subject);
   for (const auto& e : f.evidence) {
     row.evidence.push_back(escape_text(e.name + " = " + e.text +
                                        (e.unit.empty() || e.unit == "%" ? e.unit : " " + e.unit)));
@@ -488,9 +489,10 @@ Action handle_key(const Key& key, const Content& content, ViewState& s) {
       if (s.focus == Focus::findings && !content.findings.empty()) {
         const auto n = static_cast<int>(content.findings.size());
         s.detail = true;
-        s.detail_rule =
-            content.findings[static_cast<std::size_t>(std::clamp(s.finding_selected, 0, n - 1))]
-                .rule_id;
+        const auto& row =
+            content.findings[static_cast<std::size_t>(std::clamp(s.finding_selected, 0, n - 1))];
+        s.detail_rule = row.rule_id;
+        s.detail_subject = row.subject;
         s.detail_top = 0;
       }
       return Action{true, false, false};
@@ -555,7 +557,8 @@ void sync_state(const Content& content, ViewState& s) {
   s.process_selected = std::clamp(s.process_selected, 0, std::max(0, rows - 1));
   if (!s.detail) return;
   for (int i = 0; i < findings; ++i) {
-    if (content.findings[static_cast<std::size_t>(i)].rule_id == s.detail_rule) {
+    const auto& row = content.findings[static_cast<std::size_t>(i)];
+    if (row.rule_id == s.detail_rule && row.subject == s.detail_subject) {
       s.finding_selected = i;
       return;
     }

@@ -86,7 +86,8 @@ struct ProcessRow {
 
 struct FindingRow {
   rules::Severity severity = rules::Severity::info;
-  std::string rule_id, title;  ///< escaped
+  std::string rule_id, title;  ///< escaped; title ends with " · <subject>" for an instance
+  std::string subject;         ///< Finding::subject, escaped
   /// The detail view: evidence, recommendations with the line that applies each, rationale
   /// and references; escaped, one entry per line (long lines are wrapped at layout).
   std::vector<std::string> evidence, recommendations, rationale, references;
@@ -154,8 +155,9 @@ struct ViewState {
   bool paused = false;
   double interval_s = 1.0;
   bool help = false;
-  bool detail = false;      ///< the detail view of the finding `detail_rule`
-  std::string detail_rule;  ///< its rule id: a refresh that reorders the findings keeps it
+  bool detail = false;         ///< the detail view of the finding `detail_rule`
+  std::string detail_rule;     ///< its rule id: a refresh that reorders the findings keeps it
+  std::string detail_subject;  ///< and its subject (one rule, several PostgreSQL instances)
   int detail_top = 0;
   bool ascii = false;  ///< draw with ASCII only (--ascii, or a locale that is not UTF-8)
 };

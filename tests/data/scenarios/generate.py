@@ -195,18 +195,27 @@ add("R-SWAP-6-quiet", "50 pages/s swapped in, same pressure",
 
 # dirty.toml
 BIG = dict(MemTotal=64 * 1048576, MemFree=32 * 1048576, MemAvailable=48 * 1048576)
+BURST_VM = dict(nr_dirty=140000, nr_writeback=13600, nr_dirty_threshold=3000000,
+                nr_dirty_background_threshold=1500000)
 DIRTY_VM = dict(nr_dirty=1000, nr_writeback=0, nr_dirty_threshold=3000000,
                 nr_dirty_background_threshold=1500000)
-add("R-DIRTY-1-fires", "64 GiB database host with dirty_background_bytes 0",
-    merge(meminfo(**BIG), vmstat(**DIRTY_VM),
+add("R-DIRTY-1-fires", "64 GiB database host with dirty_background_bytes 0 in a write burst "
+    "(600 MiB dirty + writeback)",
+    merge(meminfo(**BIG), vmstat(**BURST_VM),
           sysctl(dirty_background_bytes=0, dirty_background_ratio=10, dirty_bytes=268435456,
                  dirty_ratio=20)),
     [("R-DIRTY-1", "info", [("sysctl", "vm.dirty_background_bytes", "0", "67108864")])],
     config=DB)
 add("R-DIRTY-1-quiet", "same host with dirty_background_bytes 64 MiB",
-    merge(meminfo(**BIG), vmstat(**DIRTY_VM),
+    merge(meminfo(**BIG), vmstat(**BURST_VM),
           sysctl(dirty_background_bytes=67108864, dirty_background_ratio=0, dirty_bytes=268435456,
                  dirty_ratio=0)),
+    [], config=DB)
+# Symptom-gated: the same ratios without a write burst (4 MiB dirty) leave the defaults alone.
+add("R-DIRTY-1-quiet-calm", "64 GiB database host with ratios and 4 MiB dirty: no symptom",
+    merge(meminfo(**BIG), vmstat(**DIRTY_VM),
+          sysctl(dirty_background_bytes=0, dirty_background_ratio=10, dirty_bytes=0,
+                 dirty_ratio=20)),
     [], config=DB)
 add("R-DIRTY-2-fires", "64 GiB database host with dirty_bytes 0 and utilization 0.67",
     merge(meminfo(**BIG),

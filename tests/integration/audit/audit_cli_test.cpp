@@ -2,7 +2,6 @@
 // `vmtune audit` end to end: the real binary on this machine, on a snapshot of it (archive and
 // unpacked directory), with a broken rule file and a broken configuration.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <chrono>
@@ -92,9 +91,9 @@ TEST_F(AuditCli, JsonAndMarkdownFormats) {
   EXPECT_EQ(doc.at("input").at("live"), true);
   EXPECT_EQ(doc.at("input").at("window_s"), 0.0);
   EXPECT_GT(doc.at("input").at("rules_loaded").get<int>(), 0);
-  const int expected = doc.at("summary").at("critical").get<int>() > 0   ? 2
+  const int expected = doc.at("summary").at("critical").get<int>() > 0  ? 2
                        : doc.at("summary").at("warning").get<int>() > 0 ? 1
-                                                                          : 0;
+                                                                        : 0;
   EXPECT_EQ(j.code, expected);
   // Every sysctl recommendation says where today's value comes from.
   for (const auto& f : doc.at("findings")) {
@@ -104,15 +103,14 @@ TEST_F(AuditCli, JsonAndMarkdownFormats) {
       }
     }
   }
-  const auto md = run({"audit", "--window", "0", "--format", "markdown", "-o",
-                       (dir() / "report.md").string()},
-                      dir());
+  const auto md =
+      run({"audit", "--window", "0", "--format", "markdown", "-o", (dir() / "report.md").string()},
+          dir());
   EXPECT_EQ(md.code, j.code) << md.err;
   EXPECT_TRUE(md.out.empty());
   EXPECT_EQ(test::slurp(dir() / "report.md").rfind("# vmtune audit: ", 0), 0u);
-  const auto crit = run({"audit", "--window", "0", "--format", "json", "--min-severity",
-                         "critical"},
-                        dir());
+  const auto crit =
+      run({"audit", "--window", "0", "--format", "json", "--min-severity", "critical"}, dir());
   const auto cdoc = nlohmann::json::parse(crit.out);
   for (const auto& f : cdoc.at("findings")) EXPECT_EQ(f.at("severity"), "critical");
   EXPECT_EQ(crit.code, cdoc.at("findings").empty() ? 0 : 2);
@@ -127,9 +125,9 @@ TEST_F(AuditCli, SnapshotAuditGivesTheSameFindingsAsArchiveDirectoryAndLive) {
   ASSERT_TRUE(from_file.code >= 0 && from_file.code <= 2) << from_file.err;
   const auto unpacked = dir() / "unpacked";
   fs::create_directories(unpacked);
-  ASSERT_EQ(std::system(("tar -xzf " + quote(snap.string()) + " -C " + quote(unpacked.string()))
-                            .c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(("tar -xzf " + quote(snap.string()) + " -C " + quote(unpacked.string())).c_str()),
+      0);
   const auto from_dir = run({"--root", unpacked.string(), "audit", "--format", "json"}, dir());
   // The same readings give exactly the same report, whichever way they are read.
   auto a = nlohmann::json::parse(from_file.out);
@@ -182,10 +180,25 @@ TEST_F(AuditCli, BrokenRuleFileExitsFourWithFileLineColumn) {
 
 TEST_F(AuditCli, BrokenConfigurationExitsFour) {
   std::ofstream(dir() / "vmtune.toml") << "profile = \"database\"\nskip = [\n";
-  const auto r = run({"audit", "--window", "0", "--config", (dir() / "vmtune.toml").string()},
-                     dir());
+  const auto r =
+      run({"audit", "--window", "0", "--config", (dir() / "vmtune.toml").string()}, dir());
   EXPECT_EQ(r.code, 4) << r.err;
   EXPECT_NE(r.err.find("vmtune.toml:"), std::string::npos) << r.err;
+}
+
+TEST_F(AuditCli, PgMayBeRepeatedOneConninfoEach) {
+  // Two servers that do not exist: each --pg is its own instance, with its own error.
+  const auto r = run({"collect", "-f", "json", "--no-processes", "--pg",
+                      "host=/nonexistent-a port=1", "--pg", "host=/nonexistent-b port=2"},
+                     dir());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("host=/nonexistent-a port=1"), std::string::npos);
+  EXPECT_NE(r.out.find("host=/nonexistent-b port=2"), std::string::npos);
+  // One value per --pg: a stray word is a usage error, not a third server.
+  const auto stray =
+      run({"audit", "--window", "0", "--pg", "host=/nonexistent-a port=1", "stray"}, dir());
+  EXPECT_EQ(stray.code, 3) << stray.err;
+  EXPECT_NE(stray.err.find("stray"), std::string::npos);
 }
 
 TEST_F(AuditCli, TraceWithoutEbpfSaysSoAndContinues) {

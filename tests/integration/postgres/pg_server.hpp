@@ -41,7 +41,9 @@ class PgServer {
 
   /// Starts (or restarts) with these settings (an empty one: postgresql.conf's); listens on the
   /// socket and 127.0.0.1.
-  bool start(const std::string& huge_pages, const std::string& shared_buffers, std::string* why);
+  /// `extra`: more server options ("-c max_connections=200"), after the defaults.
+  bool start(const std::string& huge_pages, const std::string& shared_buffers, std::string* why,
+             const std::string& extra = "");
   void stop() noexcept;
 
   int port() const noexcept { return port_; }

@@ -100,14 +100,15 @@ PgServer::~PgServer() {
 }
 
 bool PgServer::start(const std::string& huge_pages, const std::string& shared_buffers,
-                     std::string* why) {
+                     std::string* why, const std::string& extra) {
   stop();
   // An empty setting is left to postgresql.conf (and postgresql.auto.conf).
   const std::string opts = "-p " + std::to_string(port_) + " -k " + socket_dir().string() +
                            " -c listen_addresses=127.0.0.1" +
                            (huge_pages.empty() ? "" : " -c huge_pages=" + huge_pages) +
                            (shared_buffers.empty() ? "" : " -c shared_buffers=" + shared_buffers) +
-                           " -c max_connections=40 -c fsync=off";
+                           " -c max_connections=40 -c fsync=off" +
+                           (extra.empty() ? "" : " " + extra);
   const auto c =
       pg_shell("cd / && runuser -u postgres -- " + std::string(kBin) + "/pg_ctl -D " +
                sh_quote(data_dir().string()) + " -l " + sh_quote((dir_ / "server.log").string()) +

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -224,6 +226,149 @@ TEST(PostgresServer, HugePagesOnAfterReservingThePool) {
   EXPECT_EQ(finding(after, "R-PG-HP-2"), nullptr) << "huge_pages is already on";
   held.clear();
   srv->stop();  // release the pages before the guard shrinks the pool
+}
+
+/// The R-PG-* findings of an audit document.
+std::vector<Json> pg_findings(const Json& audit) {
+  std::vector<Json> out;
+  for (const auto& f : audit["findings"]) {
+    if (f["rule_id"].get<std::string>().rfind("R-PG-", 0) == 0) out.push_back(f);
+  }
+  return out;
+}
+
+/// Huge pages in use on the host now: HugePages_Total - Free + Rsvd.
+std::uint64_t hugepages_in_use() {
+  return meminfo("HugePages_Total") - meminfo("HugePages_Free") + meminfo("HugePages_Rsvd");
+}
+
+TEST(PostgresServer, TwoClustersEachFindingNamesItsInstanceAndThePoolHoldsBoth) {
+  VMTUNE_REQUIRE_ROOT();
+  SysctlGuard pool("/proc/sys/vm/nr_hugepages");  // restored after the servers are gone
+  ASSERT_FALSE(pool.original().empty());
+  const std::uint64_t others = hugepages_in_use();  // other programs' pages, before ours
+  // B: 64MB shared_buffers on huge pages, with a pool of exactly what it needs.
+  auto b = start_server("off", "64MB");
+  ASSERT_TRUE(b);
+  const std::uint64_t nb = std::stoull(b->psql("SHOW shared_memory_size_in_huge_pages").out);
+  const std::uint64_t target = hugepages_in_use() + nb;
+  ASSERT_TRUE(pool.write(std::to_string(std::max(target, meminfo("HugePages_Total")))));
+  if (meminfo("HugePages_Free") - meminfo("HugePages_Rsvd") < nb) {
+    GTEST_SKIP() << "the kernel reserved only " << meminfo("HugePages_Total") << " of " << target
+                 << " huge pages (fragmented memory)";
+  }
+  std::string why;
+  ASSERT_TRUE(b->start("on", "64MB", &why)) << why;
+  // A: 128MB shared_buffers, huge_pages = off.
+  auto a = start_server("off", "128MB");
+  ASSERT_TRUE(a);
+  const std::uint64_t na = std::stoull(a->psql("SHOW shared_memory_size_in_huge_pages").out);
+
+  int status = -1;
+  const Json audit =
+      vmtune_json("audit -f json -w 0 --no-processes --pg " + sh_quote(a->socket_conninfo()) +
+                      " --pg " + sh_quote(b->socket_conninfo()),
+                  &status);
+  EXPECT_LE(status, 2);
+  const std::string dir_a = a->data_dir().string();
+  const std::string dir_b = b->data_dir().string();
+  const auto findings = pg_findings(audit);
+  ASSERT_FALSE(findings.empty()) << audit.dump(2);
+  std::vector<Json> hp_a;
+  for (const auto& f : findings) {
+    const std::string subject = f["subject"];
+    // Every PostgreSQL finding names its instance: data directory, port and postmaster pid.
+    const bool is_a = subject.rfind(dir_a + " (port " + std::to_string(a->port()), 0) == 0;
+    const bool is_b = subject.rfind(dir_b + " (port " + std::to_string(b->port()), 0) == 0;
+    EXPECT_TRUE(is_a || is_b) << f["rule_id"] << ": " << subject;
+    for (const auto& r : f["recommendations"]) {
+      if (r["kind"] == "postgresql") {
+        EXPECT_EQ(r["target"], subject);
+      }
+    }
+    EXPECT_FALSE(is_b && f["rule_id"] == "R-PG-HP-1") << "B holds its pages already";
+    EXPECT_FALSE(is_b && f["rule_id"] == "R-PG-HP-2") << "B has huge_pages = on";
+    if (is_a && f["rule_id"] == "R-PG-HP-1") hp_a.push_back(f);
+  }
+  ASSERT_EQ(hp_a.size(), 1u) << audit.dump(2);
+  // The whole plan for A in one audit: the pool for both clusters (B's pages counted as B's,
+  // not as another program's), then huge_pages = on for A.
+  const auto& recs = hp_a[0]["recommendations"];
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["key"], "vm.nr_hugepages");
+  EXPECT_EQ(recs[0]["proposed"], std::to_string(expected_pool(na + nb) + others));
+  EXPECT_EQ(recs[1]["key"], "huge_pages");
+  EXPECT_EQ(recs[1]["current"], "off");
+  EXPECT_EQ(recs[1]["proposed"], "on");
+  a->stop();
+  b->stop();  // release the pages before the guard shrinks the pool
+}
+
+TEST(PostgresServer, ManyBackendsGetThePageTableFindingWithTheMeasuredSum) {
+  VMTUNE_REQUIRE_ROOT();
+  std::string why;
+  auto srv = PgServer::create(&why);
+  ASSERT_TRUE(srv) << why;
+  ASSERT_TRUE(
+      srv->start("off", "2GB", &why, "-c max_connections=200 -c max_parallel_workers_per_gather=0"))
+      << why;
+  // ~340 MB of table in wide rows (7 to a page, quick to scan), under a quarter of
+  // shared_buffers: every backend's scan maps the same buffers (no ring buffer), ~700 kB of
+  // page table each.
+  ASSERT_EQ(srv->psql("CREATE TABLE wide AS SELECT g AS id, repeat('x', 1000) AS pad "
+                      "FROM generate_series(1, 300000) g")
+                .status,
+            0);
+  // All 150 scans at once: the page faults that build the page tables are what take the time.
+  std::vector<Conn> held;
+  for (int i = 0; i < 150; ++i) {
+    held.emplace_back(PQconnectdb(srv->socket_conninfo().c_str()));
+    ASSERT_EQ(PQstatus(held.back().get()), CONNECTION_OK) << PQerrorMessage(held.back().get());
+    ASSERT_EQ(PQsendQuery(held.back().get(), "SELECT count(*) FROM wide"), 1);
+  }
+  for (auto& c : held) {
+    while (PGresult* r = PQgetResult(c.get())) {
+      EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(c.get());
+      PQclear(r);
+    }
+  }
+  const pid_t pm = srv->postmaster_pid();
+
+  int status = -1;
+  const Json audit = vmtune_json(
+      "audit -f json -w 0 --no-processes --pg " + sh_quote(srv->socket_conninfo()), &status);
+  std::vector<int> pids{pm};
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream st(entry.path() / "stat");
+    std::string line;
+    std::getline(st, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == pm) pids.push_back(std::stoi(name));
+  }
+  const std::uint64_t measured = sum_vm_pte(pids);
+  const Json* pt = nullptr;
+  for (const auto& f : audit["findings"]) {
+    if (f["rule_id"] == "R-PG-PT-1" &&
+        f["subject"].get<std::string>().rfind(srv->data_dir().string(), 0) == 0) {
+      pt = &f;
+    }
+  }
+  ASSERT_NE(pt, nullptr) << "Σ VmPTE = " << measured << "\n" << audit["not_evaluated"].dump(2);
+  const double reported = (*pt)["evidence"][0]["value"].get<double>();
+  EXPECT_NEAR(reported, static_cast<double>(measured), 0.10 * static_cast<double>(measured));
+  EXPECT_GE(reported, 64.0 * 1024 * 1024);
+  const auto& recs = (*pt)["recommendations"];
+  ASSERT_GE(recs.size(), 1u);
+  EXPECT_EQ(recs[recs.size() - 1]["key"], "huge_pages");
+  held.clear();
+  srv->stop();
 }
 
 // The snippet generator's plan, carried out step by step on a real cluster running with

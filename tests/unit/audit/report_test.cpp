@@ -85,7 +85,7 @@ AuditReport hand_built() {
   w.severity = rules::Severity::warning;
   r.evaluation.findings = {f, w};
   r.evaluation.not_evaluated = {
-      {"R-PSI-1", "Memory pressure", "needs /proc/pressure/memory: missing"}};
+      {"R-PSI-1", "Memory pressure", "needs /proc/pressure/memory: missing", ""}};
   r.evaluation.notes = {"sysctl vm.swappiness is set to different values: a wins"};
   r.unavailable = {{"psi", "/proc/pressure/memory", 0, "", "not present (No such file)"},
                    {"sysctl_conf", "/etc/sysctl.d/x.conf", 7, "gar|bage", "not an assignment"}};

@@ -323,9 +323,33 @@ TEST(Plan, PoolIsSizedForTheProposedSharedBuffers) {
   // (6 GiB - 128 MiB) x 1.04 (descriptors and margin) / 2 MiB = 3129 more pages.
   EXPECT_EQ(c.proposed, "3209");
   EXPECT_EQ(c.apply_line, "sysctl -w vm.nr_hugepages=3209");
-  EXPECT_NE(c.note.find("3129 more pages for shared_buffers = 786432"), std::string::npos)
-      << c.note;
+  EXPECT_NE(c.note.find("+3129 pages for shared_buffers = 786432"), std::string::npos) << c.note;
   EXPECT_NE(plan.steps[0].checks.at(0).find("expect 3209"), std::string::npos);
+
+  // A second instance whose shared_buffers the same report lowers from 8 GiB to 4 GiB: its
+  // change names it, and the pool gives back exactly the 2048 pages of buffers it frees.
+  model::PgInstance big;
+  big.data_dir = "/srv/pg2";
+  big.port = 5433;
+  big.setting_values = {{"shared_buffers", 8589934592.0}, {"block_size", 8192.0}};
+  snap.current.postgres.value->instances.push_back(big);
+  rules::Recommendation lower = buffers;
+  lower.proposed = "524288";  // 4 GiB
+  lower.target = model::pg_instance_label(big);
+  buffers.target = model::pg_instance_label(pg);
+  sb.recommendations = {buffers, lower};
+  ev.findings = {hp, sb};
+  const auto two = make_plan(ev, snap);
+  EXPECT_EQ(two.steps.at(0).changes.at(0).proposed, std::to_string(80 + 3129 - 2048));
+  const auto& pg_changes = two.steps.back().changes;
+  std::vector<std::string> targets;
+  for (const auto& step : two.steps) {
+    for (const auto& ch : step.changes) {
+      if (ch.key == "shared_buffers") targets.push_back(ch.target);
+    }
+  }
+  (void)pg_changes;
+  EXPECT_EQ(targets, (std::vector<std::string>{"PostgreSQL", "/srv/pg2 (port 5433)"}));
 }
 
 // On a two-node host where PostgreSQL's postmaster may allocate only from node 1 (numactl

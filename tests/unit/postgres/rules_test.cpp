@@ -33,6 +33,8 @@ struct Case {
   std::string tree = "pg15_hugepages_off";
   std::map<std::string, std::string> meminfo;  ///< fields to overwrite ("MemTotal" -> "81920 kB")
   std::function<void(model::PgInstance&)> server;  ///< what a connection reported
+  /// A second instance on the host: a copy of the first (after `server`), changed by this.
+  std::function<void(model::PgInstance&)> second;
 };
 
 /// The R-PG-* findings for a case.
@@ -57,6 +59,11 @@ std::vector<Finding> evaluate(const Case& c) {
     inst.server_version_num = 150020;
     c.server(inst);
     collect::postgres::estimate_double_buffering(inst);
+    if (c.second) {
+      auto other = inst;
+      c.second(other);
+      sample.postgres.value->instances.push_back(std::move(other));
+    }
   }
   const auto ev =
       rules::audit(catalogue(), model::make_snapshot(std::move(sample), std::nullopt), Config{});
@@ -148,23 +155,91 @@ TEST(PostgresRules, HugePagesOnOnceThePoolFits) {
   EXPECT_EQ(find(evaluate({.server = try_}), "R-PG-HP-2"), nullptr);
 }
 
-TEST(PostgresRules, PageTableCostAroundTwoAndFivePercent) {
-  // Σ VmPTE of the captured server is 1772 kB: 2 % of 88600 kB, 5 % of 35440 kB.
-  const auto off = [](auto& i) { pg15_defaults(i, "off"); };
-  EXPECT_EQ(find(evaluate({.meminfo = {{"MemTotal", "88700 kB"}}, .server = off}), "R-PG-PT-1"),
-            nullptr);
-  const auto warn = evaluate({.meminfo = {{"MemTotal", "88500 kB"}}, .server = off});
-  const auto* pt = find(warn, "R-PG-PT-1");
+TEST(PostgresRules, PageTableCostFromTheMeasuredSumOfVmPTE) {
+  // 150 backends that each touched ~1.5 GiB of a 4 GiB segment (the integration test's shape):
+  // Σ VmPTE 228 MiB, Σ RssShmem 110 GiB -> 220 MiB of it for shared memory.
+  const auto backends = [](std::uint64_t pte_mib) {
+    return [pte_mib](model::PgInstance& i) {
+      pg15_defaults(i, "off");
+      i.page_tables_total = pte_mib << 20;
+      i.rss_shmem_total = 110ull << 30;
+    };
+  };
+  // 228 MiB of 24 GiB (0.9 %): reported, info.
+  const auto f = evaluate({.server = backends(228)});
+  const auto* pt = find(f, "R-PG-PT-1");
   ASSERT_NE(pt, nullptr);
-  EXPECT_EQ(pt->severity, Severity::warning);
-  EXPECT_EQ(pt->recommendations[0].key, "huge_pages");
-  const auto crit = evaluate({.meminfo = {{"MemTotal", "35000 kB"}}, .server = off});
-  ASSERT_NE(find(crit, "R-PG-PT-1"), nullptr);
-  EXPECT_EQ(find(crit, "R-PG-PT-1")->severity, Severity::critical);
+  EXPECT_EQ(pt->severity, Severity::info);
+  ASSERT_FALSE(pt->evidence.empty());
+  EXPECT_EQ(pt->evidence[0].number, 228.0 * 1024 * 1024);
+  // With 2 MiB pages: 8 MiB private + 110 GiB / 262144 = 440 KiB.
+  EXPECT_NEAR(*pt->evidence[2].number, 8.0 * 1024 * 1024 + 440.0 * 1024, 1.0);
+  EXPECT_FALSE(pt->subject.empty());
+  // The whole plan: pool, then huge_pages = on for this instance.
+  ASSERT_EQ(pt->recommendations.size(), 2u);
+  EXPECT_EQ(pt->recommendations[0].key, "vm.nr_hugepages");
+  EXPECT_EQ(pt->recommendations[1].key, "huge_pages");
+  EXPECT_EQ(pt->recommendations[1].target, pt->subject);
+  // Under 64 MiB: not worth a restart, quiet.
+  EXPECT_EQ(find(evaluate({.server = backends(60)}), "R-PG-PT-1"), nullptr);
+  // Above 2 % of RAM (4 GiB host): warning; above 5 % without memory pressure: still warning.
+  EXPECT_EQ(find(evaluate({.meminfo = {{"MemTotal", "4194304 kB"}}, .server = backends(228)}),
+                 "R-PG-PT-1")
+                ->severity,
+            Severity::warning);
+  EXPECT_EQ(find(evaluate({.meminfo = {{"MemTotal", "2097152 kB"}}, .server = backends(228)}),
+                 "R-PG-PT-1")
+                ->severity,
+            Severity::warning);
   // hugetlb-backed: no page-table finding whatever the numbers.
-  EXPECT_EQ(find(evaluate({.tree = "pg15_hugepages_on", .meminfo = {{"MemTotal", "35000 kB"}}}),
-                 "R-PG-PT-1"),
+  EXPECT_EQ(find(evaluate({.tree = "pg15_hugepages_on", .server = backends(228)}), "R-PG-PT-1"),
             nullptr);
+}
+
+TEST(PostgresRules, TwoInstancesEachFindingNamesItsOwnAndThePoolCoversBoth) {
+  const auto second = [](std::uint64_t held) {
+    return [held](model::PgInstance& i) {
+      i.data_dir = "/srv/pg/second";
+      i.port = 5433;
+      i.postmaster_pid = 999999;
+      i.setting_values["shared_memory_size_in_huge_pages"] = 40;
+      i.settings["shared_memory_size_in_huge_pages"] = "40";
+      if (held > 0) {
+        i.segment_backing = "hugetlb";
+        i.segment_size = held * 2048 * 1024;
+        if (i.segment) i.segment->kernel_page_size = 2048 * 1024;
+        i.settings["huge_pages"] = "on";
+      }
+    };
+  };
+  // Neither on huge pages: each instance gets its own finding, the one pool holds both.
+  const auto off = [](auto& i) { pg15_defaults(i, "off"); };
+  const auto both = evaluate({.server = off, .second = second(0)});
+  std::vector<const Finding*> hp;
+  for (const auto& f : both) {
+    if (f.rule_id == "R-PG-HP-1") hp.push_back(&f);
+  }
+  ASSERT_EQ(hp.size(), 2u);
+  EXPECT_NE(hp[0]->subject, hp[1]->subject);
+  EXPECT_NE(hp[1]->subject.find("/srv/pg/second (port 5433, pid 999999)"), std::string::npos);
+  for (const auto* f : hp) {
+    EXPECT_EQ(f->recommendations[0].proposed, "120");  // 72 + 40 + max(ceil(2.24), 8)
+    ASSERT_EQ(f->recommendations.size(), 2u);
+    EXPECT_EQ(f->recommendations[1].target, f->subject);  // huge_pages = on for that instance
+  }
+  // The second already holds its 40 pages in a pool of exactly 40: only the first is short,
+  // and the pool counts the second's pages as its own, not as another program's.
+  const auto one = evaluate(
+      {.meminfo = {{"HugePages_Total", "40"}, {"HugePages_Free", "0"}, {"HugePages_Rsvd", "0"}},
+       .server = off,
+       .second = second(40)});
+  hp.clear();
+  for (const auto& f : one) {
+    if (f.rule_id == "R-PG-HP-1") hp.push_back(&f);
+  }
+  ASSERT_EQ(hp.size(), 1u);
+  EXPECT_EQ(hp[0]->subject.find("/srv/pg/second"), std::string::npos);
+  EXPECT_EQ(hp[0]->recommendations[0].proposed, "120");
 }
 
 TEST(PostgresRules, SharedBuffersSmallAndMissing) {
